@@ -1,0 +1,55 @@
+//! `cargo xtask`: synthesize, deploy, review, destroy and test the sign-in stack.
+//!
+//! `main` only dispatches; each command lives in its own module with a clap
+//! `Args` struct and a `run`.
+
+mod deploy;
+mod destroy;
+mod diff;
+mod outputs;
+mod synth;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about, version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the CloudFormation template; no build, no network, no credentials.
+    Synth(synth::Args),
+    /// Build, package, upload, review the change set, deploy and print the outputs.
+    Deploy(deploy::Args),
+    /// Show what a deploy would change, without changing anything.
+    Diff(diff::Args),
+    /// Print the outputs of the deployed stack.
+    Outputs(outputs::Args),
+    /// Empty the buckets and delete the stack (and the artifacts stack).
+    Destroy(destroy::Args),
+    /// Install the pinned test tools, then run fmt, clippy and every test.
+    Test(test::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Synth(args) => synth::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Outputs(args) => outputs::run(args),
+        Command::Destroy(args) => destroy::run(args),
+        Command::Test(args) => test::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
