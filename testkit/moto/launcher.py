@@ -2,14 +2,26 @@
 
 Prints `READY http://127.0.0.1:PORT` once it answers, and exits when its
 standard input closes (the Rust test that started it is gone).
+
+Before the server starts it teaches moto's CloudFormation the resource types
+the product's stack uses (`cfn_types`) and makes it behave like the real
+service where moto 5.2.5 differs (`patches`); both live beside this file.
 """
 
+import os
 import sys
 
-from moto.server import ThreadedMotoServer
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+import cfn_types  # noqa: E402
+import patches  # noqa: E402
 
 
 def main() -> None:
+    cfn_types.register()
+    patches.apply()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
