@@ -374,7 +374,9 @@ class RestApi(_Handler, CloudFormationModel):
         props = _props(cloudformation_json)
         endpoint = props.get("EndpointConfiguration")
         api = _apigw(account_id, region_name).create_rest_api(
-            name=resource_name,
+            # moto's own RestAPI class comes first in its name-property lookup
+            # and names the property "RestApi", so read `Name` here.
+            name=props.get("Name") or resource_name,
             description=props.get("Description", ""),
             endpoint_configuration={"types": endpoint["Types"]} if endpoint and "Types" in endpoint else None,
             policy=json.dumps(props["Policy"]) if isinstance(props.get("Policy"), dict) else props.get("Policy"),
@@ -388,7 +390,7 @@ class RestApi(_Handler, CloudFormationModel):
     ) -> "RestApi":
         props = _props(cloudformation_json)
         api = _apigw(account_id, region_name).get_rest_api(original_resource.api_id)
-        api.name = new_resource_name
+        api.name = props.get("Name") or new_resource_name
         api.description = props.get("Description", "")
         original_resource.props = props
         return original_resource

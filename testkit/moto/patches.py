@@ -298,7 +298,6 @@ def _run_create(stack: Any, change_set: Any) -> None:
     stack.resource_map.tags.update(
         {"aws:cloudformation:stack-name": stack.name, "aws:cloudformation:stack-id": stack.stack_id}
     )
-    stack.output_map = stack._create_output_map()
     stack.status = "CREATE_IN_PROGRESS"
     _stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
     resources = stack.resource_map._resource_json_map
@@ -313,10 +312,11 @@ def _run_create(stack: Any, change_set: Any) -> None:
             f"The following resource(s) failed to create: [{failure.logical_id}]. Rollback requested by user.",
         )
         failed = _delete_all(stack, resources)
+        _settle(stack, keep_outputs=False)
         stack.status = "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE"
         _stack_event(stack, stack.status)
         return
-    stack.output_map = stack._create_output_map()
+    _settle(stack, keep_outputs=True)
     stack.status = "CREATE_COMPLETE"
     _stack_event(stack, "CREATE_COMPLETE")
 
@@ -342,6 +342,7 @@ def _run_update(stack: Any, change_set: Any) -> None:
     old_parameters = dict(resource_map.input_parameters)
     new_template = change_set.template_dict
     diff = resource_map.build_resource_diff(new_template, change_set.parameters)
+    resource_map.testkit_settled = False
     stack.status = "UPDATE_IN_PROGRESS"
     _stack_event(stack, "UPDATE_IN_PROGRESS", "User Initiated")
     _load_template(resource_map, new_template, change_set.parameters)
@@ -368,7 +369,7 @@ def _run_update(stack: Any, change_set: Any) -> None:
                 _update_one(stack, logical_id)
             except _ResourceFailed:
                 pass  # best effort: the stack still settles, as its events say
-        stack.output_map = stack._create_output_map()
+        _settle(stack, keep_outputs=True)
         stack.status = "UPDATE_ROLLBACK_COMPLETE"
         _stack_event(stack, "UPDATE_ROLLBACK_COMPLETE")
         return
@@ -383,7 +384,7 @@ def _run_update(stack: Any, change_set: Any) -> None:
     stack._parse_template()
     stack.description = stack.template_dict.get("Description")
     stack.parameters = dict(change_set.parameters)
-    stack.output_map = stack._create_output_map()
+    _settle(stack, keep_outputs=True)
     stack.status = "UPDATE_COMPLETE"
     _stack_event(stack, "UPDATE_COMPLETE")
 
@@ -406,7 +407,7 @@ def execute_change_set_runs_like_cloudformation(self: Any, change_set_name: str,
         _run_update(stack, change_set)
     change_set.execution_status = "EXECUTE_COMPLETE" if stack.status.endswith("_COMPLETE") and "ROLLBACK" not in stack.status else "EXECUTE_FAILED"
     for other_id, other in list(self.change_sets.items()):
-        if other.stack_id == stack.stack_id:
+        if other.stack_id == stack.stack_id and other is not change_set:
             del self.change_sets[other_id]
 
 
@@ -427,6 +428,7 @@ def delete_stack_fails_like_cloudformation(self: Any, name_or_stack_id: str) -> 
         return  # DeleteStack of a stack that does not exist succeeds silently
     stack.status = "DELETE_IN_PROGRESS"
     _stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+    stack.resource_map.testkit_settled = True  # outputs keep their last values
     failed = _delete_all(stack, stack.resource_map._resource_json_map)
     if failed:
         stack.status = "DELETE_FAILED"
@@ -608,6 +610,14 @@ def _describe_changes(stack: Any, change_set: Any, template: dict[str, Any], par
         name for name, value in _resolved_parameters(template, parameters).items()
         if _resolved_parameters(stack.template_dict or {}, stack.parameters).get(name) != value
     }
+    # moto diffed the template only, so a parameter-only change showed no changes.
+    if change_set.changes or change_set.status != "FAILED":
+        by_action = stack.resource_map.build_resource_diff(template, parameters)
+        change_set.changes = [
+            cfn_models.Change(action, logical_id, (new_resources.get(logical_id) or old_resources.get(logical_id))["Type"])
+            for action in ("Add", "Modify", "Remove")
+            for logical_id in by_action[action]
+        ]
     for change in change_set.changes:
         resource = stack.resource_map._parsed_resources.get(change.logical_resource_id)
         if _is_resource(resource) and change.action != "Add":
@@ -698,6 +708,231 @@ def _references_include_sub(original: Any) -> Any:
     return get_references_from_template
 
 
+def _is_plain_http_deny(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition") or {}
+    for operator, tests in condition.items():
+        if operator.startswith("Bool") and isinstance(tests, dict):
+            for key, value in tests.items():
+                values = value if isinstance(value, list) else [value]
+                if key.lower() == "aws:securetransport" and [str(v).lower() for v in values] == ["false"]:
+                    return True
+    return False
+
+
+def _requests_count_as_tls(original: Any) -> Any:
+    """A request to this loopback server stands in for an HTTPS request to
+    AWS, so a TLS-only statement (Deny when `aws:SecureTransport` is false)
+    never matches.  moto ignores conditions and applied such a Deny to every
+    request, so a TLS-only bucket refused all object reads and writes.  Every
+    other statement of the policy is still enforced as moto does."""
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        from moto.iam.access_control import IAMPolicy, PermissionResult
+
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        try:
+            document = json.loads(self.policy.decode())
+        except ValueError:
+            return original(self, action, resource)
+        statements = document.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        kept = [s for s in statements if not (s.get("Effect") == "Deny" and _is_plain_http_deny(s))]
+        if not kept:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(action, resource)
+
+    return get_permission
+
+
+# --------------------------------------------------------------------------
+# AWS::Lambda::Function
+# --------------------------------------------------------------------------
+
+
+def _check_code_exists(properties: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Lambda fails a function whose S3 code object is missing; moto made it with empty code."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    code = properties.get("Code") or {}
+    if "S3Bucket" not in code:
+        return
+    backend = s3_backends[account_id][get_partition(region_name)]
+    bucket = backend.buckets.get(code["S3Bucket"])
+    if bucket is None:
+        raise InvalidParameterValueException(
+            "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist"
+        )
+    if code.get("S3Key") not in bucket.keys or backend.get_object(code["S3Bucket"], code["S3Key"]) is None:
+        raise InvalidParameterValueException(
+            "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist."
+        )
+
+
+def _logging_config(function: Any, properties: dict[str, Any]) -> None:
+    """Keeps `LoggingConfig` (moto 5.2.5's Lambda has none) and `Architectures`
+    (moto's CloudFormation handler dropped it)."""
+    given = properties.get("LoggingConfig") or {}
+    config = {"LogFormat": given.get("LogFormat", "Text"), "LogGroup": given.get("LogGroup", f"/aws/lambda/{function.function_name}")}
+    if config["LogFormat"] == "JSON":
+        config["ApplicationLogLevel"] = given.get("ApplicationLogLevel", "INFO")
+        config["SystemLogLevel"] = given.get("SystemLogLevel", "INFO")
+    function.testkit_logging_config = config
+    if "Architectures" in properties:
+        function.architectures = properties["Architectures"]
+
+
+def _lambda_function_like_cloudformation() -> None:
+    """AWS::Lambda::Function: missing S3 code fails the resource (as Lambda
+    does), `LoggingConfig` and `Architectures` are applied and shown by
+    GetFunction."""
+    from moto.awslambda.models import LambdaFunction
+
+    create = LambdaFunction.create_from_cloudformation_json.__func__
+    update = LambdaFunction.update_from_cloudformation_json.__func__
+    configuration = LambdaFunction.get_configuration
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        _check_code_exists(properties, account_id, region_name)
+        function = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _logging_config(function, properties)
+        return function
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        _check_code_exists(properties, account_id, region_name)
+        function = update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        _logging_config(function, properties)
+        return function
+
+    def get_configuration(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        config = configuration(self, *args, **kwargs)
+        if getattr(self, "testkit_logging_config", None):
+            config["LoggingConfig"] = self.testkit_logging_config
+        return config
+
+    LambdaFunction.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    LambdaFunction.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    LambdaFunction.get_configuration = get_configuration
+
+
+# --------------------------------------------------------------------------
+# AWS::S3::Bucket
+# --------------------------------------------------------------------------
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the PutBucketLifecycleConfiguration shape moto parses."""
+    api: dict[str, Any] = {"ID": rule.get("Id"), "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    expiration = {}
+    if "ExpirationInDays" in rule:
+        expiration["Days"] = rule["ExpirationInDays"]
+    if "ExpirationDate" in rule:
+        expiration["Date"] = rule["ExpirationDate"]
+    if "ExpiredObjectDeleteMarker" in rule:
+        expiration["ExpiredObjectDeleteMarker"] = rule["ExpiredObjectDeleteMarker"]
+    if expiration:
+        api["Expiration"] = expiration
+    if "NoncurrentVersionExpiration" in rule:
+        api["NoncurrentVersionExpiration"] = dict(rule["NoncurrentVersionExpiration"])
+    elif "NoncurrentVersionExpirationInDays" in rule:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpirationInDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = dict(rule["AbortIncompleteMultipartUpload"])
+    if "Transitions" in rule:
+        api["Transition"] = [{"Days": t.get("TransitionInDays"), "Date": t.get("TransitionDate"), "StorageClass": t["StorageClass"]} for t in rule["Transitions"]]
+    if "NoncurrentVersionTransitions" in rule:
+        api["NoncurrentVersionTransition"] = [{"NoncurrentDays": t["TransitionInDays"], "StorageClass": t["StorageClass"]} for t in rule["NoncurrentVersionTransitions"]]
+    return api
+
+
+def _configure_bucket(name: str, properties: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Applies the bucket properties the product sets; moto's handler applied
+    only BucketEncryption and Tags (versioning, public access block and
+    lifecycle rules were silently dropped)."""
+    from moto.s3.models import s3_backends
+    from moto.s3.cloud_formation import cfn_to_api_encryption
+    from moto.utilities.tagging_service import TaggingService
+    from moto.utilities.utils import get_partition
+
+    backend = s3_backends[account_id][get_partition(region_name)]
+    if "BucketEncryption" in properties:
+        backend.put_bucket_encryption(name, cfn_to_api_encryption(properties["BucketEncryption"]))
+    if "Tags" in properties:
+        backend.put_bucket_tagging(name, TaggingService().flatten_tag_list(properties["Tags"]))
+    versioning = (properties.get("VersioningConfiguration") or {}).get("Status")
+    if versioning:
+        backend.put_bucket_versioning(name, versioning)
+    if "PublicAccessBlockConfiguration" in properties:
+        backend.put_public_access_block(name, properties["PublicAccessBlockConfiguration"])
+    elif backend.buckets[name].public_access_block is not None:
+        backend.delete_public_access_block(name)
+    rules = (properties.get("LifecycleConfiguration") or {}).get("Rules")
+    if rules:
+        backend.put_bucket_lifecycle(name, [_lifecycle_rule(r) for r in rules])
+    elif backend.buckets[name].rules:
+        backend.delete_bucket_lifecycle(name)
+
+
+def _bucket_like_cloudformation() -> None:
+    """AWS::S3::Bucket: all of versioning, encryption, public access block,
+    lifecycle and tags applied on create and on in-place update."""
+    from moto.s3.models import FakeBucket
+
+    create = FakeBucket.create_from_cloudformation_json.__func__
+    update = FakeBucket.update_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        bucket = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        _configure_bucket(bucket.name, cloudformation_json.get("Properties") or {}, account_id, region_name)
+        return bucket
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json.get("Properties") or {}
+        if properties.get("BucketName", original_resource.name) != original_resource.name:
+            return update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        _configure_bucket(original_resource.name, properties, account_id, region_name)
+        return original_resource
+
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# Resources are made by stack operations only
+# --------------------------------------------------------------------------
+
+
+def _no_creation_outside_operations(original: Any) -> Any:
+    """moto creates resources lazily on first lookup, so evaluating Outputs
+    (DescribeStacks) after a rollback or a delete created the missing
+    resources again.  Once a stack operation of ours has settled, a lookup
+    of a resource that does not exist answers None instead."""
+
+    def getitem(self: Any, key: str) -> Any:
+        if getattr(self, "testkit_settled", False) and key not in self._parsed_resources and key in self._resource_json_map:
+            return None
+        return original(self, key)
+
+    return getitem
+
+
+def _settle(stack: Any, keep_outputs: bool) -> None:
+    """Ends an operation: outputs are computed now (moto caches them), or
+    dropped, and the resource map stops creating resources on lookup."""
+    resource_map = stack.resource_map
+    if keep_outputs:
+        stack.output_map = stack._create_output_map()
+        resource_map.testkit_settled = False
+        list(stack.output_map.values())
+    else:
+        stack.output_map = parsing.OutputMap(resource_map, {}, stack.stack_id)
+    resource_map.testkit_settled = True
+
+
 def apply() -> None:
     """Installs every patch (idempotent per process is not needed: call once)."""
     backend = cfn_models.CloudFormationBackend
@@ -715,3 +950,10 @@ def apply() -> None:
 
     cfn_models.Stack.stack_resources = _stack_resources_are_created_ones(cfn_models.Stack.stack_resources)
     parsing.get_references_from_template = _references_include_sub(parsing.get_references_from_template)
+
+    from moto.s3.models import FakeBucket
+
+    FakeBucket.get_permission = _requests_count_as_tls(FakeBucket.get_permission)
+    _lambda_function_like_cloudformation()
+    _bucket_like_cloudformation()
+    parsing.ResourceMap.__getitem__ = _no_creation_outside_operations(parsing.ResourceMap.__getitem__)
