@@ -6,6 +6,8 @@
 //! server is started on a free loopback port by the test that needs it and
 //! stopped when its handle drops.
 
+pub mod runtime_api;
+
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -79,9 +81,18 @@ pub fn ensure_venv() -> Result<PathBuf, Error> {
         return Ok(venv);
     }
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    run(Command::new(&python).args(["-m", "venv", "--clear"]).arg(&venv))?;
+    run(Command::new(&python)
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))?;
     run(Command::new(venv_bin("python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
         .arg(requirements()))?;
     fs::write(&stamp, wanted).map_err(io(format!("write {}", stamp.display())))?;
     Ok(venv)
@@ -115,7 +126,10 @@ impl Moto {
     /// Starts moto and waits until it answers.
     pub fn start() -> Result<Self, Error> {
         ensure_venv()?;
-        let launcher = workspace_root().join("testkit").join("moto").join("launcher.py");
+        let launcher = workspace_root()
+            .join("testkit")
+            .join("moto")
+            .join("launcher.py");
         let mut child = Command::new(venv_bin("python"))
             .arg(&launcher)
             .stdin(Stdio::piped())
@@ -123,8 +137,14 @@ impl Moto {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(io(format!("start {}", launcher.display())))?;
-        let stdin = child.stdin.take().ok_or_else(|| Error::Moto("no stdin".into()))?;
-        let stdout = child.stdout.take().ok_or_else(|| Error::Moto("no stdout".into()))?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| Error::Moto("no stdin".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| Error::Moto("no stdout".into()))?;
         let mut line = String::new();
         BufReader::new(stdout)
             .read_line(&mut line)

@@ -1,0 +1,316 @@
+//! Cold-start plumbing shared by the `auth` and `login` functions.
+//!
+//! Everything here runs once per execution environment, before the first
+//! `invocation/next`: reading the configuration, setting up JSON logs, reading
+//! the system trust store and building the AWS SDK configuration on top of it.
+//! A failure at that stage is reported to the Runtime API's `/init/error`
+//! (the `lambda_runtime` crate only does that for SnapStart hooks), so the
+//! console shows *which* variable is missing instead of a bare exit code.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+
+/// A cold-start failure: the function cannot serve any request.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// A variable the stack sets is absent or empty.
+    #[error(
+        "environment variable {name} is not set; the stack sets it, so redeploy or set it by hand"
+    )]
+    Missing {
+        /// The variable's name.
+        name: &'static str,
+    },
+    /// A variable is present but its value cannot be used.
+    #[error("environment variable {name} is malformed: {reason}")]
+    Malformed {
+        /// The variable's name.
+        name: &'static str,
+        /// What is wrong with it (never the value itself: it may be private).
+        reason: String,
+    },
+    /// Anything else that stops the function before its first event.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl InitError {
+    /// The `errorType` reported to `/init/error`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Missing { .. } => "Config.MissingVariable",
+            Self::Malformed { .. } => "Config.MalformedVariable",
+            Self::Other(_) => "Runtime.InitError",
+        }
+    }
+}
+
+/// Reads a required, non-empty variable.
+pub fn required(name: &'static str) -> Result<String, InitError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Err(InitError::Missing { name }),
+        Err(std::env::VarError::NotUnicode(_)) => Err(InitError::Malformed {
+            name,
+            reason: "not valid UTF-8".to_owned(),
+        }),
+    }
+}
+
+/// Reads a required variable that must be an absolute `http(s)://` URL.
+///
+/// Only the scheme and a host are checked: the functions pass the URL on
+/// verbatim, and a typo such as a missing scheme is the mistake worth catching.
+pub fn required_url(name: &'static str) -> Result<String, InitError> {
+    let value = required(name)?;
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| InitError::Malformed {
+            name,
+            reason: "expected an absolute http(s):// URL".to_owned(),
+        })?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || value.chars().any(char::is_whitespace) {
+        return Err(InitError::Malformed {
+            name,
+            reason: "expected an absolute http(s):// URL with a host and no spaces".to_owned(),
+        });
+    }
+    Ok(value)
+}
+
+/// Sets up `tracing` with one JSON object per line, the format CloudWatch
+/// Logs Insights queries without parsing rules. `RUST_LOG` narrows it.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // `try_init`: a second call (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .flatten_event(true) // fields at the top level, where Logs Insights finds them
+        .without_time() // CloudWatch stamps every line itself.
+        .try_init();
+}
+
+/// Reports a cold-start failure to the Runtime API's `/init/error` and logs it.
+///
+/// Lambda then records the error type and message and retries the cold start;
+/// the caller should exit with a non-zero status right after. Best effort: when
+/// there is no Runtime API (a person running the binary by hand) the message
+/// still reaches stderr.
+pub fn report_init_error(error: &InitError) {
+    let message = error.to_string();
+    tracing::error!(error = %message, error_type = error.error_type(), "cold start failed");
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        eprintln!("cold start failed: {message}");
+        return;
+    };
+    let body =
+        serde_json::json!({ "errorType": error.error_type(), "errorMessage": message }).to_string();
+    if let Err(err) = post(
+        &api,
+        "/2018-06-01/runtime/init/error",
+        error.error_type(),
+        &body,
+    ) {
+        eprintln!("cannot report the cold-start failure to {api}: {err}");
+    }
+}
+
+/// One HTTP/1.1 POST over a plain socket: the Runtime API is a loopback HTTP
+/// endpoint, and the process is about to exit, so no client is worth building.
+fn post(api: &str, path: &str, error_type: &str, body: &str) -> std::io::Result<()> {
+    let mut stream = TcpStream::connect(api)?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {api}\r\nContent-Type: application/json\r\n\
+         Lambda-Runtime-Function-Error-Type: {error_type}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    // Wait for the answer so the report is in before the process exits.
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    Ok(())
+}
+
+/// The system's root certificates, read once per cold start and shared by
+/// every HTTPS client in the process.
+///
+/// The brief measured the trust store as the largest cold-start cost, paid
+/// once by the SDK's client and again by reqwest. Reading the one bundle file
+/// (`SSL_CERT_FILE`, else the distribution's usual path) is also cheaper than
+/// `rustls-native-certs`, which additionally walks the hashed-symlink folder
+/// `/etc/ssl/certs` (hundreds of files holding the same certificates).
+#[derive(Clone, Default)]
+pub struct TrustRoots {
+    pem: Option<Arc<[u8]>>,
+}
+
+/// Where the CA bundle lives: Amazon Linux 2023 (the `provided.al2023`
+/// runtime) first, then Debian/Ubuntu, Alpine and SUSE.
+const BUNDLES: [&str; 4] = [
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/cert.pem",
+    "/etc/ssl/ca-bundle.pem",
+];
+
+impl TrustRoots {
+    /// Reads the bundle. `None` inside means "not found": the clients then
+    /// fall back to their own discovery of the platform roots.
+    pub fn load() -> Self {
+        let from_env = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
+        let pem = from_env
+            .into_iter()
+            .chain(BUNDLES.iter().map(std::path::PathBuf::from))
+            .find_map(|path| std::fs::read(path).ok())
+            .filter(|bytes| !bytes.is_empty())
+            .map(Arc::from);
+        if pem.is_none() {
+            tracing::warn!("no CA bundle file found; HTTPS clients will look for roots themselves");
+        }
+        Self { pem }
+    }
+
+    /// The PEM bundle, if one was found.
+    pub fn pem(&self) -> Option<&[u8]> {
+        self.pem.as_deref()
+    }
+
+    /// A rustls root store with every parsable certificate of the bundle.
+    pub fn root_store(&self) -> rustls::RootCertStore {
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
+        let mut roots = rustls::RootCertStore::empty();
+        if let Some(pem) = self.pem() {
+            // Unparsable entries are skipped, as every TLS client does with a system bundle.
+            let ders = CertificateDer::pem_slice_iter(pem).filter_map(Result::ok);
+            let _ = roots.add_parsable_certificates(ders);
+        }
+        roots
+    }
+
+    /// A rustls client configuration (aws-lc, the SDK's crypto provider, so
+    /// the binary carries one TLS stack) that trusts these roots.
+    pub fn rustls_config(&self) -> Result<rustls::ClientConfig, InitError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|err| InitError::Other(format!("cannot set up TLS: {err}")))?
+            .with_root_certificates(self.root_store())
+            .with_no_client_auth();
+        Ok(config)
+    }
+}
+
+/// The AWS SDK configuration from the environment (region, credentials,
+/// `AWS_ENDPOINT_URL`), using an HTTPS client built on `roots`.
+pub async fn aws_config(roots: &TrustRoots) -> aws_config::SdkConfig {
+    let builder = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+    // The SDK parses the PEM it is given; with native roots on it would read the system store again.
+    let context = roots.pem().and_then(|pem| {
+        let store = TrustStore::empty().with_pem_certificate(pem.to_vec());
+        TlsContext::builder().with_trust_store(store).build().ok()
+    });
+    let http_client = match context {
+        Some(context) => builder.tls_context(context).build_https(),
+        None => builder.build_https(),
+    };
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client)
+        .load()
+        .await
+}
+
+/// API Gateway proxy responses, as both functions answer them.
+pub mod respond {
+    use aws_lambda_events::apigw::ApiGatewayProxyResponse;
+    use aws_lambda_events::encodings::Body;
+    use aws_lambda_events::http::{HeaderValue, header};
+
+    /// A response with `body` and its content type; nobody may cache it
+    /// (it is about one person's sign-in).
+    pub fn with_body(
+        status: u16,
+        content_type: &'static str,
+        body: String,
+    ) -> ApiGatewayProxyResponse {
+        let mut response = ApiGatewayProxyResponse::default();
+        response.status_code = i64::from(status);
+        response
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.body = Some(Body::Text(body));
+        response
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, body: &serde_json::Value) -> ApiGatewayProxyResponse {
+        with_body(status, "application/json", body.to_string())
+    }
+
+    /// An HTML response.
+    pub fn html(status: u16, page: String) -> ApiGatewayProxyResponse {
+        with_body(status, "text/html; charset=utf-8", page)
+    }
+
+    /// Escapes text for HTML element content and quoted attribute values.
+    pub fn escape_html(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_escape_neutralises_markup() {
+        assert_eq!(
+            respond::escape_html("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn init_errors_name_the_variable() {
+        let missing = InitError::Missing { name: "TABLE_NAME" };
+        assert!(missing.to_string().contains("TABLE_NAME"));
+        assert_eq!(missing.error_type(), "Config.MissingVariable");
+    }
+
+    #[test]
+    fn system_bundle_gives_a_non_empty_root_store() {
+        let roots = TrustRoots::load();
+        if roots.pem().is_some() {
+            assert!(!roots.root_store().is_empty());
+            assert!(roots.rustls_config().is_ok());
+        }
+    }
+}
