@@ -156,8 +156,15 @@ class UserPool(_Handler, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = _cognito(account_id, region_name)
-        if self.pool_id in backend.user_pools:
-            backend.delete_user_pool(self.pool_id)
+        if self.pool_id not in backend.user_pools:
+            return
+        if self.props.get("DeletionProtection") == "ACTIVE":
+            # As Cognito answers DeleteUserPool for a protected pool.
+            raise InvalidParameterException(
+                "The user pool cannot be deleted because deletion protection is activated. "
+                "Deletion protection must be inactivated first."
+            )
+        backend.delete_user_pool(self.pool_id)
 
     def _attribute(self, name: str) -> Any:
         provider = f"cognito-idp.{self.region_name}.amazonaws.com/{self.pool_id}"
@@ -810,6 +817,62 @@ class BucketPolicy(_Handler, CloudFormationModel):
         backend = self._backend()
         if self.bucket in backend.buckets:
             backend.delete_bucket_policy(self.bucket)
+
+
+# --------------------------------------------------------------------------
+# Lambda permission
+# --------------------------------------------------------------------------
+
+
+class LambdaPermission(_Handler, CloudFormationModel):
+    """AWS::Lambda::Permission (replaces moto's, which had no physical id and
+    was never removed: a permission dropped from the template stayed on the
+    function).  Any property change replaces it, as in CloudFormation."""
+
+    __module__ = _MODULE
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Permission"
+
+    def __init__(self, account_id: str, region_name: str, props: dict[str, Any], sid: str):
+        super().__init__(account_id, region_name, props)
+        self.sid = sid
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.sid
+
+    def _function(self) -> Any:
+        from moto.awslambda.models import lambda_backends
+
+        return lambda_backends[self.account_id][self.region_name].get_function(self.props["FunctionName"])
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str, **kwargs: Any,
+    ) -> "LambdaPermission":
+        props = _props(cloudformation_json)
+        permission = cls(account_id, region_name, props, resource_name)
+        permission._function().policy.add_statement(raw=json.dumps({**props, "StatementId": resource_name}))
+        return permission
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: "LambdaPermission", new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> "LambdaPermission":
+        new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+        original_resource.delete(account_id, region_name)
+        return new
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        try:
+            function = self._function()
+        except Exception:  # the function is gone, and its policy with it
+            return
+        function.policy.del_statement(self.sid)
 
 
 def register() -> None:

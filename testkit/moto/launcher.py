@@ -8,6 +8,7 @@ the product's stack uses (`cfn_types`) and makes it behave like the real
 service where moto 5.2.5 differs (`patches`); both live beside this file.
 """
 
+import logging
 import os
 import sys
 
@@ -20,6 +21,8 @@ import patches  # noqa: E402
 
 
 def main() -> None:
+    # One line per request on stderr would drown the tests' own output.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     cfn_types.register()
     patches.apply()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

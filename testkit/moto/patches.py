@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 from moto.cloudformation import models as cfn_models
@@ -35,6 +36,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
 from moto.core.exceptions import ServiceException
+from moto.core.utils import utcnow
 
 # --------------------------------------------------------------------------
 # Template analysis
@@ -117,8 +119,19 @@ def _reason(error: BaseException) -> str:
 # --------------------------------------------------------------------------
 
 
+_REQUEST = threading.local()
+
+
+def _client_request_token() -> str | None:
+    """The ClientRequestToken of the ExecuteChangeSet/DeleteStack call being served."""
+    return getattr(_REQUEST, "token", None)
+
+
 def _stack_event(stack: Any, status: str, reason: str | None = None) -> None:
     stack._add_stack_event(status, resource_status_reason=reason)
+    stack.events[-1].client_request_token = _client_request_token()
+    if status.endswith(("_FAILED", "ROLLBACK_IN_PROGRESS")) and reason:
+        stack.stack_status_reason = reason
 
 
 def _resource_event(
@@ -142,6 +155,7 @@ def _resource_event(
             resource_properties=None,
         )
     )
+    stack.events[-1].client_request_token = _client_request_token()
     _statuses(stack)[logical_id] = status
 
 
@@ -401,6 +415,10 @@ def execute_change_set_runs_like_cloudformation(self: Any, change_set_name: str,
         )
     stack = self.stacks[change_set.stack_id]
     change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    stack.stack_status_reason = None
+    stack.change_set_id = change_set.change_set_id
+    if change_set.change_set_type == "UPDATE":
+        stack.last_updated_time = utcnow()
     if change_set.change_set_type == "CREATE":
         _run_create(stack, change_set)
     else:
@@ -427,6 +445,8 @@ def delete_stack_fails_like_cloudformation(self: Any, name_or_stack_id: str) -> 
     if stack is None:
         return  # DeleteStack of a stack that does not exist succeeds silently
     stack.status = "DELETE_IN_PROGRESS"
+    stack.stack_status_reason = None
+    stack.deletion_time = utcnow()
     _stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
     stack.resource_map.testkit_settled = True  # outputs keep their last values
     failed = _delete_all(stack, stack.resource_map._resource_json_map)
@@ -469,6 +489,29 @@ def _find_change_set(backend: Any, name: str, stack_name: str | None) -> Any:
     raise _ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
 
 
+def _check_parameter_constraints(template: dict[str, Any], parameters: dict[str, Any]) -> None:
+    """CloudFormation checks AllowedPattern, AllowedValues, MinLength and
+    MaxLength of String parameters at CreateChangeSet; moto checked none."""
+    for name, value in _resolved_parameters(template, parameters).items():
+        slot = template["Parameters"][name]
+        if value is None or slot.get("Type", "String") != "String":
+            continue
+        text = str(value)
+        ok = (
+            ("AllowedPattern" not in slot or re.fullmatch(slot["AllowedPattern"], text) is not None)
+            and ("AllowedValues" not in slot or text in [str(v) for v in slot["AllowedValues"]])
+            and ("MinLength" not in slot or len(text) >= int(slot["MinLength"]))
+            and ("MaxLength" not in slot or len(text) <= int(slot["MaxLength"]))
+        )
+        if ok:
+            continue
+        if "ConstraintDescription" in slot:
+            raise ValidationError(message=f"Parameter {name} failed to satisfy constraint: {slot['ConstraintDescription']}")
+        if "AllowedPattern" in slot and re.fullmatch(slot["AllowedPattern"], text) is None:
+            raise ValidationError(message=f"Parameter '{name}' must match pattern {slot['AllowedPattern']}")
+        raise ValidationError(message=f"Parameter '{name}' failed to satisfy its constraints")
+
+
 def _unknown_types(template: dict[str, Any]) -> list[str]:
     known = parsing.get_model_map()
     return sorted(
@@ -491,6 +534,10 @@ def _validate_template(backend: Any, stack_name: str, template: dict[str, Any], 
         raise ValidationError(message=f"Template format error: Unrecognized resource types: [{', '.join(unknown)}]")
     if "Resources" not in template:
         raise ValidationError(message="Template format error: At least one Resources member must be defined.")
+    missing = [name for name, value in _resolved_parameters(template, parameters).items() if value is None]
+    if missing:
+        raise ValidationError(message=f"Parameters: [{', '.join(missing)}] must have values")
+    _check_parameter_constraints(template, parameters)
     probe = parsing.ResourceMap(
         "probe", stack_name, parameters, {}, region_name=backend.region_name,
         account_id=backend.account_id, template=template, cross_stack_resources=backend.exports,
@@ -633,15 +680,62 @@ def _describe_changes(stack: Any, change_set: Any, template: dict[str, Any], par
         change.scope = ["Properties"]
 
 
-def _no_no_updates_error(original: Any) -> Any:
+class _InsufficientCapabilities(ServiceException):
+    code = "InsufficientCapabilitiesException"
+
+
+_NAMED_IAM = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+}
+
+
+def _check_capabilities(template: dict[str, Any], capabilities: list[str]) -> None:
+    """A template with IAM resources needs CAPABILITY_IAM, or
+    CAPABILITY_NAMED_IAM when it names them (moto asked for neither)."""
+    resources = (template.get("Resources") or {}).values()
+    iam = [r for r in resources if str(r.get("Type", "")).startswith("AWS::IAM::")]
+    if not iam:
+        return
+    named = any(_NAMED_IAM.get(r["Type"]) in (r.get("Properties") or {}) for r in iam)
+    needed = "CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"
+    if needed in capabilities or (needed == "CAPABILITY_IAM" and "CAPABILITY_NAMED_IAM" in capabilities):
+        return
+    raise _InsufficientCapabilities(f"Requires capabilities : [{needed}]")
+
+
+def _create_change_set_checks(original: Any) -> Any:
     """CreateChangeSet never answers "No updates are to be performed."
-    (that is UpdateStack's answer); an unchanged change set is created FAILED."""
+    (that is UpdateStack's answer: an unchanged change set is created FAILED),
+    and it refuses IAM resources without the IAM capability."""
 
     def create_change_set(self: Any) -> Any:
         self._validate_different_update = lambda *args, **kwargs: None
+        body = self._get_param("TemplateBody")
+        if not body and self._get_bool_param("UsePreviousTemplate", False):
+            body = self.cloudformation_backend.get_stack(self._get_param("StackName")).template
+        if body:
+            _check_capabilities(cfn_models.Stack.parse_template(body), self._get_param("Capabilities") or [])
         return original(self)
 
     return create_change_set
+
+
+def _with_client_request_token(original: Any) -> Any:
+    """Events of an ExecuteChangeSet/DeleteStack carry its ClientRequestToken,
+    as CloudFormation's do (clients use it to pick their operation's events)."""
+
+    def handler(self: Any) -> Any:
+        _REQUEST.token = self._get_param("ClientRequestToken")
+        try:
+            return original(self)
+        finally:
+            _REQUEST.token = None
+
+    return handler
 
 
 def _scoped_to_stack(action: str) -> Any:
@@ -942,7 +1036,9 @@ def apply() -> None:
     backend.describe_change_set = lambda self, change_set_name: _find_change_set(self, change_set_name, None)
 
     response = cfn_responses.CloudFormationResponse
-    response.create_change_set = _no_no_updates_error(response.create_change_set)
+    response.create_change_set = _create_change_set_checks(response.create_change_set)
+    response.execute_change_set = _with_client_request_token(response.execute_change_set)
+    response.delete_stack = _with_client_request_token(response.delete_stack)
     response.describe_change_set = _scoped_to_stack("describe")
     response.delete_change_set = _scoped_to_stack("delete")
     response.list_change_sets = _list_change_sets_of_stack

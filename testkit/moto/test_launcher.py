@@ -435,6 +435,43 @@ class LauncherTest(unittest.TestCase):
         self.assert_stack_gone("ordered")
         self.assertNotIn("ordered-role", [r["RoleName"] for r in self.moto.client("iam").list_roles()["Roles"]])
 
+    def test_iam_resources_need_the_capability(self) -> None:
+        role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}}}
+        for properties, needed in (({}, "CAPABILITY_IAM"), ({"RoleName": "named-role"}, "CAPABILITY_NAMED_IAM")):
+            template = {"Resources": {"Role": {**role, "Properties": {**role["Properties"], **properties}}}}
+            with self.assertRaises(ClientError) as caught:
+                self.cf.create_change_set(StackName="caps", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=json.dumps(template))
+            self.assertEqual(caught.exception.response["Error"]["Code"], "InsufficientCapabilitiesException")
+            self.assertIn(needed, str(caught.exception))
+        self.cf.create_change_set(StackName="caps", ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=json.dumps(template),
+                                  Capabilities=["CAPABILITY_NAMED_IAM"])
+        self.cf.delete_stack(StackName="caps")
+
+    def test_parameters_are_checked_at_create_change_set(self) -> None:
+        params = self.parameters("Not_A_Prefix")
+        template = copy.deepcopy(TEMPLATE)
+        template["Parameters"]["DomainPrefix"]["AllowedPattern"] = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+        with self.assertRaises(ClientError) as caught:
+            self.change_set("badparam", "c1", template, params, "CREATE")
+        self.assertIn("Parameter 'DomainPrefix' must match pattern", str(caught.exception))
+        with self.assertRaises(ClientError) as caught:
+            good = self.parameters("good-prefix")
+            self.change_set("badparam", "c1", template, [p for p in good if p["ParameterKey"] != "CodeBucket"], "CREATE")
+        self.assertIn("Parameters: [CodeBucket] must have values", str(caught.exception))
+
+    def test_events_carry_the_client_request_token(self) -> None:
+        template = {"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/tokens/p", "Type": "String", "Value": "v"}}}}
+        self.change_set("tokens", "c1", template, [], "CREATE")
+        self.cf.execute_change_set(StackName="tokens", ChangeSetName="c1", ClientRequestToken="deploy-1")
+        tokens = {(e["LogicalResourceId"], e["ResourceStatus"]): e.get("ClientRequestToken") for e in self.events("tokens")}
+        self.assertEqual(tokens[("P", "CREATE_COMPLETE")], "deploy-1")
+        self.assertEqual(tokens[("tokens", "CREATE_COMPLETE")], "deploy-1")
+        self.cf.delete_stack(StackName="tokens", ClientRequestToken="destroy-1")
+        stack_id = self.cf.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
+        deleted = [s["StackId"] for s in stack_id if s["StackName"] == "tokens"][0]
+        last = self.cf.describe_stack_events(StackName=deleted)["StackEvents"][0]
+        self.assertEqual((last["ResourceStatus"], last.get("ClientRequestToken")), ("DELETE_COMPLETE", "destroy-1"))
+
     def test_unknown_type_is_refused_up_front(self) -> None:
         template = {"Resources": {"X": {"Type": "AWS::Nope::Thing", "Properties": {}}}}
         with self.assertRaises(ClientError) as caught:
