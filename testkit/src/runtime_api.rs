@@ -188,9 +188,10 @@ impl RuntimeApi {
     }
 
     /// Runs `binary` with `env` (on top of [`lambda_env`](Self::lambda_env)
-    /// and the parent's environment) until every queued event has an outcome,
-    /// the process reports `/init/error` or exits, or `timeout` passes; then
-    /// stops the process and tells what happened.
+    /// and the parent's environment) until every queued event has an outcome
+    /// (with none queued: until it first asks for one), the process reports
+    /// `/init/error` or exits, or `timeout` passes; then stops the process and
+    /// tells what happened.
     pub fn run<K, V>(
         &self,
         binary: impl AsRef<Path>,
@@ -232,8 +233,13 @@ impl RuntimeApi {
             }
             let settled = {
                 let state = self.shared.lock();
+                // With no event queued, asking for one means the cold start is over.
                 state.init_error.is_some()
-                    || pending.iter().all(|id| state.outcomes.contains_key(id))
+                    || if pending.is_empty() {
+                        !state.next_requests.is_empty()
+                    } else {
+                        pending.iter().all(|id| state.outcomes.contains_key(id))
+                    }
             };
             if settled {
                 break;
@@ -242,7 +248,7 @@ impl RuntimeApi {
         }
         // After an init error the function is expected to exit by itself.
         if status.is_none() && self.init_error().is_some() {
-            let grace = Instant::now() + Duration::from_secs(2);
+            let grace = Instant::now() + Duration::from_secs(5);
             while status.is_none() && Instant::now() < grace {
                 status = child.try_wait()?;
                 thread::sleep(Duration::from_millis(5));
@@ -356,7 +362,10 @@ fn serve(shared: &Shared, stream: TcpStream) {
     let mut reader = BufReader::new(stream);
     while let Ok(Some(request)) = read_request(&mut reader) {
         let answered = handle(shared, &request, &mut writer);
-        if answered.is_err() || shared.stopping.load(Ordering::SeqCst) {
+        let close = request
+            .header("Connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        if answered.is_err() || close || shared.stopping.load(Ordering::SeqCst) {
             break;
         }
     }
