@@ -29,6 +29,9 @@ def main() -> None:
     server.start()
     _, port = server.get_host_and_port()
     print(f"READY http://127.0.0.1:{port}", flush=True)
+    # The parent reads that one line and may close its end of the pipe; any
+    # later stray print (moto's or ours) goes to stderr instead of failing.
+    os.dup2(2, 1)
     sys.stdin.read()
     server.stop()
 

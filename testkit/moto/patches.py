@@ -945,8 +945,9 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 def _configure_bucket(name: str, properties: dict[str, Any], account_id: str, region_name: str) -> None:
     """Applies the bucket properties the product sets; moto's handler applied
-    only BucketEncryption and Tags (versioning, public access block and
-    lifecycle rules were silently dropped)."""
+    only BucketEncryption (without BucketKeyEnabled) and Tags: versioning,
+    public access block, lifecycle rules and ownership controls were silently
+    dropped."""
     from moto.s3.models import s3_backends
     from moto.s3.cloud_formation import cfn_to_api_encryption
     from moto.utilities.tagging_service import TaggingService
@@ -954,7 +955,14 @@ def _configure_bucket(name: str, properties: dict[str, Any], account_id: str, re
 
     backend = s3_backends[account_id][get_partition(region_name)]
     if "BucketEncryption" in properties:
-        backend.put_bucket_encryption(name, cfn_to_api_encryption(properties["BucketEncryption"]))
+        encryption = cfn_to_api_encryption(properties["BucketEncryption"])
+        first = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        if "BucketKeyEnabled" in first:
+            encryption["Rule"]["BucketKeyEnabled"] = first["BucketKeyEnabled"]
+        backend.put_bucket_encryption(name, encryption)
+    ownership = (properties.get("OwnershipControls") or {}).get("Rules") or []
+    if ownership:
+        backend.put_bucket_ownership_controls(name, ownership[0]["ObjectOwnership"])
     if "Tags" in properties:
         backend.put_bucket_tagging(name, TaggingService().flatten_tag_list(properties["Tags"]))
     versioning = (properties.get("VersioningConfiguration") or {}).get("Status")

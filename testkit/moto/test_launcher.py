@@ -26,7 +26,8 @@ import boto3
 from botocore.exceptions import ClientError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TEMPLATE = json.load(open(os.path.join(HERE, "stack_template.json")))
+with open(os.path.join(HERE, "stack_template.json")) as _file:
+    TEMPLATE = json.load(_file)
 REGION = "us-east-1"
 NO_CHANGES = (
     "The submitted information didn't contain changes. "
@@ -63,6 +64,7 @@ class Moto:
     def stop(self) -> None:
         self.process.stdin.close()
         self.process.wait(timeout=10)
+        self.process.stdout.close()
 
 
 def small_zip(text: str) -> bytes:
@@ -311,6 +313,41 @@ class LauncherTest(unittest.TestCase):
         idp = self.moto.client("cognito-idp")
         self.assertNotIn(ids["UserPool"], [p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"]])
         self.assertNotIn("DomainDescription", {k: v for k, v in idp.describe_user_pool_domain(Domain=ids["UserPoolDomain"]).items() if v})
+
+    @unittest.skipUnless(os.environ.get("TESTKIT_MOTO_TEMPLATE"), "set TESTKIT_MOTO_TEMPLATE to a synthesized template")
+    def test_synthesized_template(self) -> None:
+        """The product's real template (`cargo run -q -p xtask -- synth > t.json`):
+        created, unchanged update FAILED, deleted, nothing left."""
+        with open(os.environ["TESTKIT_MOTO_TEMPLATE"]) as file:
+            template = json.load(file)
+
+        def value(name: str, slot: dict[str, Any]) -> str:
+            if name == "DomainPrefix":
+                return "synth-test"
+            if name.endswith("Bucket"):
+                return "code"
+            if name.endswith("Key"):
+                return "auth-1.zip"
+            return str(slot.get("Default", "x"))
+
+        params = [{"ParameterKey": k, "ParameterValue": value(k, v)} for k, v in (template.get("Parameters") or {}).items()]
+        created = self.deploy("synth", "create", template, params, "CREATE")
+        failed = [(e["LogicalResourceId"], e.get("ResourceStatusReason")) for e in self.events("synth") if e["ResourceStatus"].endswith("FAILED")]
+        self.assertEqual(created["StackStatus"], "CREATE_COMPLETE", failed)
+        outputs = self.outputs("synth")
+        self.assertEqual(set(outputs), set(template.get("Outputs") or {}))
+        ids = self.physical_ids("synth")
+        pools = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::Cognito::UserPool"]
+        clients = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::Cognito::UserPoolClient"]
+        for pool, client in zip(pools, clients):
+            described = self.moto.client("cognito-idp").describe_user_pool_client(UserPoolId=ids[pool], ClientId=ids[client])
+            self.assertTrue(described["UserPoolClient"].get("ClientSecret"))
+        unchanged = self.change_set("synth", "same", template, params, "UPDATE")
+        self.assertEqual((unchanged["Status"], unchanged["StatusReason"]), ("FAILED", NO_CHANGES))
+        self.cf.delete_stack(StackName="synth")
+        self.assert_stack_gone("synth")
+        functions = self.moto.client("lambda").list_functions()["Functions"]
+        self.assertEqual([f["FunctionName"] for f in functions if f["FunctionName"].startswith("synth-")], [])
 
     # -- failures -------------------------------------------------------------
 
