@@ -633,7 +633,7 @@ class ApiStage(_Handler, CloudFormationModel):
     ) -> "ApiStage":
         props = _props(cloudformation_json)
         tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])}
-        _apigw(account_id, region_name).create_stage(
+        stage = _apigw(account_id, region_name).create_stage(
             function_id=props["RestApiId"],
             stage_name=resource_name,
             deploymentId=props["DeploymentId"],
@@ -642,7 +642,32 @@ class ApiStage(_Handler, CloudFormationModel):
             tags=tags or None,
             tracing_enabled=_truthy(props.get("TracingEnabled")),
         )
+        stage.method_settings = cls._method_settings(stage, props)
         return cls(account_id, region_name, props, resource_name)
+
+    # CloudFormation's MethodSettings keys -> GetStage's methodSettings keys.
+    _SETTINGS = {
+        "MetricsEnabled": "metricsEnabled",
+        "LoggingLevel": "loggingLevel",
+        "DataTraceEnabled": "dataTraceEnabled",
+        "ThrottlingBurstLimit": "throttlingBurstLimit",
+        "ThrottlingRateLimit": "throttlingRateLimit",
+        "CachingEnabled": "cachingEnabled",
+        "CacheTtlInSeconds": "cacheTtlInSeconds",
+        "CacheDataEncrypted": "cacheDataEncrypted",
+    }
+
+    @classmethod
+    def _method_settings(cls, stage: Any, props: dict[str, Any]) -> dict[str, Any]:
+        """MethodSettings as GetStage shows them: keyed "<path without the
+        leading slash>/<method>", e.g. "*/*", over API Gateway's defaults."""
+        settings = {}
+        for entry in props.get("MethodSettings") or []:
+            key = f"{entry.get('ResourcePath', '/*').lstrip('/')}/{entry.get('HttpMethod', '*')}"
+            values = stage._get_default_method_settings()
+            values.update({api: entry[cfn] for cfn, api in cls._SETTINGS.items() if cfn in entry})
+            settings[key] = values
+        return settings
 
     @classmethod
     def update_from_cloudformation_json(  # type: ignore[misc]
@@ -660,6 +685,8 @@ class ApiStage(_Handler, CloudFormationModel):
         stage.deployment_id = props["DeploymentId"]
         stage.variables = props.get("Variables") or {}
         stage.description = props.get("Description", "")
+        stage.tracing_enabled = _truthy(props.get("TracingEnabled"))
+        stage.method_settings = cls._method_settings(stage, props)
         original_resource.props = props
         return original_resource
 

@@ -253,7 +253,10 @@ class LauncherTest(unittest.TestCase):
         self.assertEqual((method["authorizationType"], method["authorizerId"]), ("COGNITO_USER_POOLS", outputs["AuthorizerId"]))
         self.assertEqual(method["methodIntegration"]["type"], "AWS_PROXY")
         self.assertIn(":function:life-login/invocations", method["methodIntegration"]["uri"])
-        self.assertEqual(apigw.get_stage(restApiId=ids["RestApi"], stageName="prod")["deploymentId"], ids["Deployment"])
+        stage = apigw.get_stage(restApiId=ids["RestApi"], stageName="prod")
+        self.assertEqual(stage["deploymentId"], ids["Deployment"])
+        self.assertEqual(stage["methodSettings"]["*/*"]["throttlingBurstLimit"], 20)
+        self.assertTrue(stage["tracingEnabled"])
 
         lam = self.moto.client("lambda")
         config = lam.get_function(FunctionName=f"{stack}-auth")["Configuration"]
@@ -452,6 +455,20 @@ class LauncherTest(unittest.TestCase):
         for name in ("first", "second"):
             self.cf.delete_stack(StackName=name)
             self.assert_stack_gone(name)
+
+    def test_review_in_progress_stack_gets_a_new_create_change_set(self) -> None:
+        """`diff` of a new stack leaves it REVIEW_IN_PROGRESS (its change set
+        deleted); the next deploy creates it with a new CREATE change set."""
+        template = {"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/review/p", "Type": "String", "Value": "v"}}}}
+        self.change_set("review", "diff", template, [], "CREATE")
+        self.cf.delete_change_set(StackName="review", ChangeSetName="diff")
+        self.assertEqual(self.stack("review")["StackStatus"], "REVIEW_IN_PROGRESS")
+        stack_id = self.stack("review")["StackId"]
+        created = self.deploy("review", "deploy", template, [], "CREATE")
+        self.assertEqual((created["StackStatus"], created["StackId"]), ("CREATE_COMPLETE", stack_id))
+        self.assertEqual(len([s for s in self.cf.describe_stacks()["Stacks"] if s["StackName"] == "review"]), 1)
+        self.cf.delete_stack(StackName="review")
+        self.assert_stack_gone("review")
 
     def test_depends_on_is_honoured(self) -> None:
         # The policy names its role literally, so only DependsOn orders them.
