@@ -18,6 +18,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
 from moto.core.exceptions import ServiceException
+from moto.cloudformation.utils import generate_changeset_id
 from moto.core.utils import utcnow
 
 from stack_operations import is_resource, run_create, run_update
@@ -47,8 +48,6 @@ def execute_change_set_runs_like_cloudformation(self: Any, change_set_name: str,
     for other_id, other in list(self.change_sets.items()):
         if other.stack_id == stack.stack_id and other is not change_set:
             del self.change_sets[other_id]
-
-
 
 
 class _ChangeSetNotFound(ServiceException):
@@ -153,19 +152,14 @@ def create_change_set_like_cloudformation(original: Any) -> Any:
             parameters = {**_previous_values(existing, template_dict, parameters)}
         _validate_template(self, stack_name, template_dict, parameters)
         if change_set_type == "CREATE" and existing is not None:
-            # A stack still in review gets a new CREATE change set, no second stack.
-            self.stacks.pop(existing.stack_id)
-            try:
-                change_set_id, stack_id = original(self, stack_name, change_set_name, template, parameters,
-                                                   description, change_set_type, notification_arns, tags, role_arn)
-            finally:
-                self.stacks.setdefault(existing.stack_id, existing)
-            new_stack_id = self.change_sets[change_set_id].stack_id
-            if new_stack_id != existing.stack_id:
-                self.stacks.pop(new_stack_id, None)
-                change_set = self.change_sets[change_set_id]
-                change_set.stack = existing
-                change_set.stack_id = existing.stack_id
+            # A stack still in review gets another CREATE change set, not a second stack.
+            change_set_id = generate_changeset_id(change_set_name, self.region_name, self.account_id)
+            change_set = cfn_models.ChangeSet(
+                change_set_type, change_set_id, change_set_name, existing, template, parameters,
+                description, notification_arns, tags, role_arn,
+            )
+            change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
+            self.change_sets[change_set_id] = change_set
             return change_set_id, existing.stack_id
         change_set_id, stack_id = original(self, stack_name, change_set_name, template, parameters,
                                            description, change_set_type, notification_arns, tags, role_arn)
@@ -257,6 +251,29 @@ def _describe_changes(stack: Any, change_set: Any, template: dict[str, Any], par
         replacing = REPLACING_PROPERTIES.get(change.resource_type, ())
         change.replacement = "True" if any(p in replacing for p in scope) else "False"
         change.scope = ["Properties"]
+    _add_dependents_of_replacements(stack, change_set, new_resources)
+
+
+def _add_dependents_of_replacements(stack: Any, change_set: Any, resources: dict[str, Any]) -> None:
+    """A replaced resource gets a new physical id, so CloudFormation also
+    lists the resources that reference it as modified (Replacement
+    "Conditional" when a replacing property holds the reference)."""
+    listed = {change.logical_resource_id for change in change_set.changes}
+    replaced = {c.logical_resource_id for c in change_set.changes if getattr(c, "replacement", None) == "True"}
+    for logical_id, resource in resources.items():
+        if logical_id in listed:
+            continue
+        properties = resource.get("Properties") or {}
+        holding = [p for p, v in properties.items() if references(v) & replaced]
+        if not holding:
+            continue
+        change = cfn_models.Change("Modify", logical_id, resource["Type"])
+        current = stack.resource_map._parsed_resources.get(logical_id)
+        change.physical_resource_id = getattr(current, "physical_resource_id", None)
+        replacing = REPLACING_PROPERTIES.get(resource["Type"], ())
+        change.replacement = "Conditional" if any(p in replacing for p in holding) else "False"
+        change.scope = ["Properties"]
+        change_set.changes.append(change)
 
 
 class _InsufficientCapabilities(ServiceException):

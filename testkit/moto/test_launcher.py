@@ -194,7 +194,8 @@ class LauncherTest(unittest.TestCase):
         template2["Resources"]["UserPoolClient"]["Properties"]["GenerateSecret"] = False
         changes = self.change_set(stack, "update-2", template2, params, "UPDATE")["Changes"]
         replacement = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]["Replacement"] for c in changes}
-        self.assertEqual(replacement, {"UserPoolClient": "True"})
+        # The functions that hold the client id are listed too, as CloudFormation does.
+        self.assertEqual(replacement, {"UserPoolClient": "True", "AuthFunction": "False"})
         self.cf.execute_change_set(StackName=stack, ChangeSetName="update-2")
         self.assertEqual(self.stack(stack)["StackStatus"], "UPDATE_COMPLETE")
         new_client = self.outputs(stack)["ClientId"]
