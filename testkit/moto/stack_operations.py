@@ -291,9 +291,10 @@ def run_update(stack: Any, change_set: Any) -> None:
                 modified.append(logical_id)
                 if _update_one(stack, logical_id):
                     to_modify |= {d for d in new_resources if logical_id in dependencies(new_resources, d)}
-    except _ResourceFailed:
+    except _ResourceFailed as failure:
+        verb = "create" if failure.logical_id in added else "update"
         stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
-        _stack_event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to update or create. Rollback requested by user.")
+        _stack_event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", f"The following resource(s) failed to {verb}: [{failure.logical_id}]. ")
         _delete_all(stack, new_resources, only=added)
         _load_template(resource_map, old_template, old_parameters)
         for logical_id in modified:

@@ -365,6 +365,7 @@ class LauncherTest(unittest.TestCase):
         self.assertTrue(failed[0]["ResourceStatusReason"])
         rollback = [e for e in self.events(stack) if e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"]
         self.assertIn("[AuthFunction]", rollback[0]["ResourceStatusReason"])
+        self.assertIn("[AuthFunction]", result.get("StackStatusReason", ""))
         self.assertEqual(self.physical_ids(stack), {})
         # What was made before the failure is gone again.
         functions = self.moto.client("lambda").list_functions()["Functions"]
@@ -434,6 +435,8 @@ class LauncherTest(unittest.TestCase):
         self.assertEqual(self.stack(stack)["StackStatus"], "UPDATE_ROLLBACK_COMPLETE")
         failed = [e for e in self.events(stack) if e["ResourceStatus"] == "UPDATE_FAILED"]
         self.assertIn("User pool already has a domain configured", failed[0]["ResourceStatusReason"])
+        rollback = [e for e in self.events(stack) if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS"]
+        self.assertEqual(rollback[0]["ResourceStatusReason"], "The following resource(s) failed to update: [Domain]. ")
         self.assertEqual(self.outputs(stack), {"Domain": "old-prefix"})
         self.cf.delete_stack(StackName=stack)
         self.assert_stack_gone(stack)
