@@ -18,7 +18,8 @@ difference was first reproduced with boto3 against an unpatched server.
 - `resource_fixes`: TLS-only bucket policies do not deny this plain-http
   server; bucket versioning, public access block, lifecycle and ownership are
   applied; a Lambda function with missing S3 code fails, keeps LoggingConfig
-  and Architectures.
+  and Architectures; a table gets SSE and point-in-time recovery and can be
+  updated; a log group's retention and a role's policies can be updated.
 - `cfn_types` (registered separately) adds the Cognito, API Gateway
   authorizer/stage, bucket policy and Lambda permission types.
 
@@ -62,3 +63,6 @@ def apply() -> None:
     FakeBucket.get_permission = resource_fixes.requests_count_as_tls(FakeBucket.get_permission)
     resource_fixes.lambda_function_like_cloudformation()
     resource_fixes.bucket_like_cloudformation()
+    resource_fixes.table_like_cloudformation()
+    resource_fixes.log_group_like_cloudformation()
+    resource_fixes.role_like_cloudformation()

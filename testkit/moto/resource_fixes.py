@@ -206,3 +206,140 @@ def bucket_like_cloudformation() -> None:
 
     FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
     FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# AWS::DynamoDB::Table
+# --------------------------------------------------------------------------
+
+
+def _sse_for_api(properties: dict[str, Any]) -> dict[str, Any] | None:
+    """CloudFormation's SSESpecification (SSEEnabled) in the API's shape (Enabled)."""
+    spec = properties.get("SSESpecification")
+    if not spec:
+        return None
+    api = {"Enabled": bool(spec.get("SSEEnabled"))}
+    if "SSEType" in spec:
+        api["SSEType"] = spec["SSEType"]
+    if "KMSMasterKeyId" in spec:
+        api["KMSMasterKeyId"] = spec["KMSMasterKeyId"]
+    return api
+
+
+def _configure_table(table: Any, properties: dict[str, Any], account_id: str, region_name: str) -> None:
+    """Settings moto's handler dropped (point-in-time recovery) or set only
+    at creation (deletion protection, billing mode)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    pitr = (properties.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled", False)
+    dynamodb_backends[account_id][region_name].update_continuous_backups(
+        table.name, {"PointInTimeRecoveryEnabled": bool(pitr)}
+    )
+    table.deletion_protection_enabled = bool(properties.get("DeletionProtectionEnabled", False))
+    table.billing_mode = "PAY_PER_REQUEST" if properties.get("BillingMode") == "PAY_PER_REQUEST" else "PROVISIONED"
+
+
+def table_like_cloudformation() -> None:
+    """AWS::DynamoDB::Table: SSESpecification and PointInTimeRecovery
+    applied (moto passed CloudFormation's SSE shape to the API model, so SSE
+    never showed, and ignored PITR), and updates handled: a new TableName or
+    KeySchema replaces the table, other changes apply in place (moto had no
+    update handler: every change was silently ignored)."""
+    from moto.dynamodb.models.table import Table
+
+    create = Table.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        api_json = {**cloudformation_json, "Properties": {**properties, "SSESpecification": _sse_for_api(properties)}}
+        table = create(cls, resource_name, api_json, account_id, region_name, **kwargs)
+        _configure_table(table, properties, account_id, region_name)
+        table.testkit_properties = properties
+        return table
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        old = getattr(original_resource, "testkit_properties", {})
+        if new_resource_name != original_resource.name and "TableName" in properties or properties.get("KeySchema") != old.get("KeySchema"):
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+            return new
+        _configure_table(original_resource, properties, account_id, region_name)
+        original_resource.sse_specification = _sse_for_api(properties)
+        original_resource.testkit_properties = properties
+        return original_resource
+
+    Table.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Table.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# AWS::Logs::LogGroup
+# --------------------------------------------------------------------------
+
+
+def log_group_like_cloudformation() -> None:
+    """AWS::Logs::LogGroup: updates handled (moto had no update handler, so a
+    new RetentionInDays was silently ignored); a new LogGroupName replaces it."""
+    from moto.logs.models import LogGroup, logs_backends
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        if new_resource_name != original_resource.name:
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            original_resource.delete(account_id, region_name)
+            return new
+        logs_backends[account_id][region_name].groups[original_resource.name].set_retention_policy(
+            properties.get("RetentionInDays")
+        )
+        return original_resource
+
+    LogGroup.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+
+
+# --------------------------------------------------------------------------
+# AWS::IAM::Role
+# --------------------------------------------------------------------------
+
+
+def role_like_cloudformation() -> None:
+    """AWS::IAM::Role: inline Policies are stored as JSON (GetRolePolicy
+    answered a Python repr), and an update sets the trust policy, description
+    and the inline Policies (added, changed and removed ones); moto's handler
+    only touched the description, so a changed policy was silently kept. A
+    new RoleName or Path replaces the role."""
+    from moto.iam.models import Role
+
+    create = Role.create_from_cloudformation_json.__func__
+    update = Role.update_from_cloudformation_json.__func__
+
+    def put_inline_policies(role: Any, properties: dict[str, Any]) -> None:
+        # As JSON text: moto stored the template's dict, and GetRolePolicy
+        # then answered its Python repr, which no client can parse.
+        wanted = {p["PolicyName"]: p["PolicyDocument"] for p in properties.get("Policies", [])}
+        for policy_name in list(role.policies):
+            if policy_name not in wanted:
+                role.delete_policy(policy_name)
+        for policy_name, document in wanted.items():
+            role.put_policy(policy_name, document if isinstance(document, str) else json.dumps(document))
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        role = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        put_inline_policies(role, cloudformation_json["Properties"])
+        return role
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        name = properties.get("RoleName", original_resource.name)
+        if name != original_resource.name or properties.get("Path", "/") != original_resource.path:
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+            return new
+        role = update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        trust = properties["AssumeRolePolicyDocument"]
+        role.assume_role_policy_document = trust if isinstance(trust, str) else json.dumps(trust)
+        put_inline_policies(role, properties)
+        return role
+
+    Role.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Role.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)

@@ -279,6 +279,8 @@ class LauncherTest(unittest.TestCase):
 
         iam = self.moto.client("iam")
         self.assertEqual(sorted(iam.list_role_policies(RoleName=f"{stack}-login")["PolicyNames"]), ["data"])
+        document = iam.get_role_policy(RoleName=f"{stack}-login", PolicyName="data")["PolicyDocument"]
+        self.assertEqual(document["Statement"][1]["Resource"], f"arn:aws:dynamodb:us-east-1:123456789012:table/{stack}-logins")
 
         table = self.moto.client("dynamodb").describe_table(TableName=outputs["TableName"])["Table"]
         self.assertEqual(table["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
@@ -352,6 +354,74 @@ class LauncherTest(unittest.TestCase):
         self.assert_stack_gone("synth")
         functions = self.moto.client("lambda").list_functions()["Functions"]
         self.assertEqual([f["FunctionName"] for f in functions if f["FunctionName"].startswith("synth-")], [])
+
+    def test_every_type_updates_in_place(self) -> None:
+        """A change to each resource of the stack reaches the service, and
+        nothing is replaced that CloudFormation updates in place."""
+        stack = "touch"
+        self.deploy(stack, "c1", TEMPLATE, self.parameters("touch-signin"), "CREATE")
+        ids = self.physical_ids(stack)
+        dynamodb = self.moto.client("dynamodb")
+        pitr = dynamodb.describe_continuous_backups(TableName="touch-logins")["ContinuousBackupsDescription"]
+        self.assertEqual(pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
+        self.assertEqual(dynamodb.describe_table(TableName="touch-logins")["Table"]["SSEDescription"]["Status"], "ENABLED")
+
+        template = copy.deepcopy(TEMPLATE)
+        r = template["Resources"]
+        r["Table"]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = False
+        r["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"]["NoncurrentDays"] = 7
+        r["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Sid"] = "TlsOnlyToo"
+        r["UserPool"]["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] = 14
+        r["UserPoolClient"]["Properties"]["AllowedOAuthScopes"] = ["openid", "email", "profile"]
+        r["RestApi"]["Properties"]["Description"] = "new"
+        r["Authorizer"]["Properties"]["IdentitySource"] = "method.request.header.X-Token"
+        r["AuthMethod"]["Properties"]["OperationName"] = "callback"
+        r["Stage"]["Properties"]["MethodSettings"][0]["ThrottlingBurstLimit"] = 5
+        r["AuthLogGroup"]["Properties"]["RetentionInDays"] = 7
+        r["AuthRole"]["Properties"]["Policies"][1]["PolicyDocument"]["Statement"][0]["Action"] = ["cognito-idp:DescribeUserPoolClient", "cognito-idp:DescribeUserPool"]
+        r["LoginFunction"]["Properties"]["MemorySize"] = 256
+        r["LoginFunction"]["Properties"]["LoggingConfig"]["LogFormat"] = "Text"
+        r["GreetingParameter"]["Properties"]["Value"] = "Hi"
+        del r["ShalomParameter"]
+        del r["LoginPermission"]
+        changes = self.change_set(stack, "c2", template, self.parameters("touch-signin"), "UPDATE")["Changes"]
+        self.assertEqual({c["ResourceChange"]["LogicalResourceId"] for c in changes if c["ResourceChange"]["Action"] == "Remove"},
+                         {"ShalomParameter", "LoginPermission"})
+        self.assertEqual([c["ResourceChange"]["LogicalResourceId"] for c in changes if c["ResourceChange"].get("Replacement") == "True"], [])
+        self.cf.execute_change_set(StackName=stack, ChangeSetName="c2")
+        self.assertEqual(self.stack(stack)["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual(self.physical_ids(stack), {k: v for k, v in ids.items() if k not in ("ShalomParameter", "LoginPermission")})
+
+        pitr = dynamodb.describe_continuous_backups(TableName="touch-logins")["ContinuousBackupsDescription"]
+        self.assertEqual(pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "DISABLED")
+        rules = self.s3.get_bucket_lifecycle_configuration(Bucket=ids["DataBucket"])["Rules"]
+        self.assertEqual(rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"], 7)
+        self.assertIn("TlsOnlyToo", self.s3.get_bucket_policy(Bucket=ids["DataBucket"])["Policy"])
+        idp = self.moto.client("cognito-idp")
+        self.assertEqual(idp.describe_user_pool(UserPoolId=ids["UserPool"])["UserPool"]["Policies"]["PasswordPolicy"]["MinimumLength"], 14)
+        client = idp.describe_user_pool_client(UserPoolId=ids["UserPool"], ClientId=ids["UserPoolClient"])["UserPoolClient"]
+        self.assertEqual(client["AllowedOAuthScopes"], ["openid", "email", "profile"])
+        self.assertTrue(client["ClientSecret"])
+        apigw = self.moto.client("apigateway")
+        self.assertEqual(apigw.get_rest_api(restApiId=ids["RestApi"])["description"], "new")
+        self.assertEqual(apigw.get_authorizer(restApiId=ids["RestApi"], authorizerId=ids["Authorizer"])["identitySource"], "method.request.header.X-Token")
+        self.assertEqual(apigw.get_method(restApiId=ids["RestApi"], resourceId=ids["AuthResource"], httpMethod="GET")["operationName"], "callback")
+        self.assertEqual(apigw.get_stage(restApiId=ids["RestApi"], stageName="prod")["methodSettings"]["*/*"]["throttlingBurstLimit"], 5)
+        groups = self.moto.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/touch-auth")["logGroups"]
+        self.assertEqual(groups[0]["retentionInDays"], 7)
+        document = self.moto.client("iam").get_role_policy(RoleName="touch-auth", PolicyName="client")["PolicyDocument"]
+        self.assertEqual(document["Statement"][0]["Action"], ["cognito-idp:DescribeUserPoolClient", "cognito-idp:DescribeUserPool"])
+        lam = self.moto.client("lambda")
+        config = lam.get_function(FunctionName="touch-login")["Configuration"]
+        self.assertEqual((config["MemorySize"], config["LoggingConfig"]["LogFormat"]), (256, "Text"))
+        with self.assertRaises(ClientError):  # its only permission is gone
+            lam.get_policy(FunctionName="touch-login")
+        ssm = self.moto.client("ssm")
+        self.assertEqual([(p["Name"], p["Value"]) for p in ssm.get_parameters_by_path(Path="/touch/greetings")["Parameters"]],
+                         [("/touch/greetings/1", "Hi")])
+        self.cf.delete_stack(StackName=stack)
+        self.assert_stack_gone(stack)
+        self.assert_nothing_left(stack, ids)
 
     # -- failures -------------------------------------------------------------
 
