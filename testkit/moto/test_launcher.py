@@ -423,6 +423,34 @@ class LauncherTest(unittest.TestCase):
         self.assert_stack_gone(stack)
         self.assert_nothing_left(stack, ids)
 
+    def test_new_deployment_logical_id_redeploys_the_stage(self) -> None:
+        """How the product redeploys the API: the Deployment's logical id
+        carries a hash of the methods, so a change adds a new Deployment,
+        points the Stage at it and removes the old one in the cleanup."""
+        stack = "redeploy"
+        self.deploy(stack, "c1", TEMPLATE, self.parameters("redeploy-signin"), "CREATE")
+        ids = self.physical_ids(stack)
+        template = copy.deepcopy(TEMPLATE)
+        r = template["Resources"]
+        r["AuthMethod"]["Properties"]["OperationName"] = "callback"
+        r["Deployment2"] = r.pop("Deployment")
+        r["Stage"]["Properties"]["DeploymentId"] = {"Ref": "Deployment2"}
+        changes = self.change_set(stack, "c2", template, self.parameters("redeploy-signin"), "UPDATE")["Changes"]
+        self.assertEqual(
+            sorted((c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in changes),
+            [("Add", "Deployment2"), ("Modify", "AuthMethod"), ("Modify", "Stage"), ("Remove", "Deployment")],
+        )
+        self.cf.execute_change_set(StackName=stack, ChangeSetName="c2")
+        self.assertEqual(self.stack(stack)["StackStatus"], "UPDATE_COMPLETE")
+        new_ids = self.physical_ids(stack)
+        apigw = self.moto.client("apigateway")
+        self.assertEqual(apigw.get_stage(restApiId=ids["RestApi"], stageName="prod")["deploymentId"], new_ids["Deployment2"])
+        self.assertEqual([d["id"] for d in apigw.get_deployments(restApiId=ids["RestApi"])["items"]], [new_ids["Deployment2"]])
+        events = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in reversed(self.events(stack))]
+        self.assertLess(events.index(("Stage", "UPDATE_COMPLETE")), events.index(("Deployment", "DELETE_COMPLETE")))
+        self.cf.delete_stack(StackName=stack)
+        self.assert_stack_gone(stack)
+
     # -- failures -------------------------------------------------------------
 
     def test_failed_create_rolls_back_and_can_be_deleted(self) -> None:
