@@ -142,11 +142,14 @@ def create_change_set_like_cloudformation(original: Any) -> Any:
             raise ValidationError(
                 message=f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
             )
-        if existing is not None and any(
-            cs.change_set_name == change_set_name and cs.stack_id == existing.stack_id
-            for cs in self.change_sets.values()
-        ):
-            raise AlreadyExistsException(f"ChangeSet {change_set_name} already exists")
+        if existing is not None:
+            for change_set_id, change_set in list(self.change_sets.items()):
+                if change_set.change_set_name != change_set_name or change_set.stack_id != existing.stack_id:
+                    continue
+                if change_set.execution_status.startswith("EXECUTE_"):
+                    del self.change_sets[change_set_id]  # an executed one no longer holds its name
+                else:
+                    raise AlreadyExistsException(f"ChangeSet {change_set_name} already exists")
         template_dict = cfn_models.Stack.parse_template(template)
         if change_set_type == "UPDATE" and existing is not None:
             parameters = {**_previous_values(existing, template_dict, parameters)}
@@ -335,11 +338,12 @@ def scoped_to_stack(action: str) -> Any:
 
 
 def list_change_sets_of_stack(self: Any) -> Any:
-    """ListChangeSets lists the change sets of StackName only."""
+    """ListChangeSets lists the active (not executed) change sets of StackName only."""
     stack_name = self._get_param("StackName")
     summaries = [
         cs for cs in self.cloudformation_backend.change_sets.values()
-        if not stack_name or stack_name in (cs.stack_name, cs.stack_id)
+        if (not stack_name or stack_name in (cs.stack_name, cs.stack_id))
+        and not cs.execution_status.startswith("EXECUTE_")
     ]
     return cfn_responses.ActionResult({"Summaries": summaries})
 

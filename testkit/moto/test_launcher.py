@@ -550,6 +550,13 @@ class LauncherTest(unittest.TestCase):
         self.assertEqual(len(self.cf.list_change_sets(StackName="first")["Summaries"]), 1)
         self.cf.execute_change_set(StackName="second", ChangeSetName="deploy")
         self.assertEqual(self.stack("second")["StackStatus"], "CREATE_COMPLETE")
+        executed = self.cf.describe_change_set(StackName="second", ChangeSetName="deploy")
+        self.assertEqual(executed["ExecutionStatus"], "EXECUTE_COMPLETE")
+        self.assertEqual(self.cf.list_change_sets(StackName="second")["Summaries"], [])
+        # An executed change set's name can be used again.
+        update = copy.deepcopy(template)
+        update["Resources"]["P"]["Properties"]["Value"] = "w"
+        self.assertEqual(self.change_set("second", "deploy", update, [], "UPDATE")["Status"], "CREATE_COMPLETE")
         self.assertEqual(self.stack("first")["StackStatus"], "REVIEW_IN_PROGRESS")
         with self.assertRaises(ClientError):
             self.change_set("second", "again", template, [], "CREATE")  # the stack exists
