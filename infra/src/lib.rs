@@ -1,1 +1,26 @@
-//! Placeholder.
+//! A typed model of CloudFormation templates, and the stacks built with it.
+//!
+//! **This crate does no I/O**: it builds values and serializes them. Talking
+//! to AWS is the business of `xtask` and the functions.
+//!
+//! - [`Template`], [`Handle`], [`Expr`]: the template, typed references into
+//!   it, and values (literals and intrinsic functions).
+//! - [`resources`]: one module per AWS service, one struct per resource type.
+//! - [`stack`]: the sign-in stack; [`artifacts`]: the bucket for the zips.
+
+pub mod artifacts;
+mod expr;
+mod names;
+pub mod resources;
+mod settings;
+mod shared;
+pub mod stack;
+mod template;
+
+pub use artifacts::artifacts_stack;
+pub use expr::{Expr, Pseudo};
+pub use names::{DomainPrefix, LogRetention, NameError, StackName, StageName};
+pub use resources::{apigateway, cognito, dynamodb, iam, lambda, logs, s3, ssm};
+pub use settings::{Architecture, Settings};
+pub use stack::sign_in_stack;
+pub use template::{Handle, Output, Parameter, ParameterHandle, Resource, Template, TemplateError};

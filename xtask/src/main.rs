@@ -7,6 +7,7 @@ mod deploy;
 mod destroy;
 mod diff;
 mod outputs;
+mod stack_args;
 mod synth;
 mod test;
 

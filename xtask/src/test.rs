@@ -1,9 +1,80 @@
-//! `cargo xtask test` (being written).
+//! `cargo xtask test`: the one command that checks everything, here and in
+//! CI. It installs what cargo cannot (the pinned Python tools), then runs
+//! fmt, clippy, every Rust test and the moto launcher's own tests.
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
 
 /// Options of `cargo xtask test`.
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Extra arguments for `cargo test` (for example a test name filter).
+    #[arg(trailing_var_arg = true)]
+    cargo_test_args: Vec<String>,
+}
 
-pub(crate) fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`cargo xtask test` is not written yet")
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let root = testkit::workspace_root();
+    step("install the pinned test tools (moto, cfn-lint, checkov)");
+    let venv = testkit::ensure_venv().context(
+        "cannot set up the test tools; check that python3 with venv and pip can reach PyPI",
+    )?;
+
+    step("cargo fmt --check");
+    cargo(&["fmt", "--all", "--", "--check"]).context("code is not formatted: run `cargo fmt`")?;
+
+    step("cargo clippy");
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])
+    .context("clippy found problems (see above)")?;
+
+    step("cargo test");
+    let mut test = vec!["test", "--workspace"];
+    test.extend(args.cargo_test_args.iter().map(String::as_str));
+    cargo(&test).context("tests failed (see above)")?;
+
+    step("moto launcher tests (python -m unittest)");
+    let status = Command::new(venv.join("bin").join("python"))
+        .args([
+            "-m",
+            "unittest",
+            "discover",
+            "-s",
+            "testkit/moto",
+            "-p",
+            "test_*.py",
+        ])
+        .current_dir(&root)
+        .status()
+        .context("cannot run python from the test virtualenv")?;
+    if !status.success() {
+        bail!("the moto launcher's tests failed ({status})");
+    }
+    Ok(())
+}
+
+fn step(what: &str) {
+    eprintln!("\n==> {what}");
+}
+
+/// Runs the cargo that runs us (`$CARGO`), from the workspace root.
+fn cargo(args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(args)
+        .current_dir(testkit::workspace_root())
+        .status()
+        .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        bail!("`cargo {}` failed ({status})", args.join(" "))
+    }
 }
