@@ -360,7 +360,6 @@ def delete_stack_fails_like_cloudformation(self: Any, name_or_stack_id: str) -> 
             del self.change_sets[change_set_id]
 
 
-
 # --------------------------------------------------------------------------
 # Resources are made by stack operations only
 # --------------------------------------------------------------------------
