@@ -18,7 +18,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
 from moto.core.exceptions import ServiceException
-from moto.cloudformation.utils import generate_changeset_id
+from moto.cloudformation.utils import generate_changeset_id, generate_stack_id
 from moto.core.utils import utcnow
 
 from stack_operations import is_resource, run_create, run_update
@@ -356,3 +356,73 @@ def references_include_sub(original: Any) -> Any:
         return sorted(references(template))
 
     return get_references_from_template
+
+
+# --------------------------------------------------------------------------
+# CreateStack / UpdateStack: the same operations without a change set
+# --------------------------------------------------------------------------
+
+
+class _Direct:
+    """What run_create/run_update read from a change set, for CreateStack/UpdateStack."""
+
+    def __init__(self, template: str, parameters: dict[str, Any]):
+        self.template = template
+        self.template_dict = cfn_models.Stack.parse_template(template)
+        self.parameters = parameters
+
+
+def create_stack_like_cloudformation(self: Any, name: str, template: str, parameters: dict[str, Any],
+                                     notification_arns: Any = None, tags: Any = None, role_arn: Any = None,
+                                     enable_termination_protection: Any = False, timeout_in_mins: Any = None,
+                                     stack_policy_body: Any = None) -> Any:
+    """CreateStack runs like an executed CREATE change set: validated first,
+    resources in dependency order with events, rollback to ROLLBACK_COMPLETE
+    on failure (moto returned the resource's error and left the stack
+    CREATE_IN_PROGRESS)."""
+    if any(s.name == name for s in self.stacks.values()):
+        raise AlreadyExistsException(f"Stack [{name}] already exists")
+    direct = _Direct(template, parameters)
+    _validate_template(self, name, direct.template_dict, parameters)
+    stack = cfn_models.Stack(
+        stack_id=generate_stack_id(name, self.region_name, self.account_id), name=name, template={},
+        parameters=parameters, account_id=self.account_id, region_name=self.region_name,
+        notification_arns=notification_arns, tags=tags, role_arn=role_arn,
+        cross_stack_resources=self.exports, enable_termination_protection=enable_termination_protection,
+        timeout_in_mins=timeout_in_mins, stack_policy_body=stack_policy_body,
+    )
+    self.stacks[stack.stack_id] = stack
+    run_create(stack, direct)
+    return stack
+
+
+def update_stack_like_cloudformation(self: Any, name: str, template: str, role_arn: Any,
+                                     parameters: list[dict[str, Any]], tags: Any) -> Any:
+    """UpdateStack runs like an executed UPDATE change set; an unchanged one
+    answers "No updates are to be performed." whatever parameters were passed."""
+    stack = self.get_stack(name)
+    resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
+    direct = _Direct(template, resolved)
+    direct.parameters = _previous_values(stack, direct.template_dict, resolved)
+    _validate_template(self, stack.name, direct.template_dict, direct.parameters)
+    if stack.template_dict == direct.template_dict and resolved_parameters(
+        stack.template_dict, stack.parameters
+    ) == resolved_parameters(direct.template_dict, direct.parameters):
+        raise ValidationError(message="No updates are to be performed.")
+    stack.last_updated_time = utcnow()
+    run_update(stack, direct)
+    if tags is not None:
+        stack.tags = tags
+    return stack
+
+
+def create_stack_checks(original: Any) -> Any:
+    """CreateStack/UpdateStack refuse IAM resources without the IAM capability."""
+
+    def handler(self: Any) -> Any:
+        body = self._get_param("TemplateBody")
+        if body:
+            _check_capabilities(cfn_models.Stack.parse_template(body), self._get_param("Capabilities") or [])
+        return original(self)
+
+    return handler

@@ -14,7 +14,8 @@ difference was first reproduced with boto3 against an unpatched server.
 - `change_sets`: an unchanged UPDATE change set is FAILED "didn't contain
   changes"; change sets are scoped to their stack; templates, parameters and
   IAM capabilities are checked at CreateChangeSet; changes carry
-  `Replacement`; parameter-only changes are seen.
+  `Replacement`; parameter-only changes are seen. CreateStack/UpdateStack
+  run the same way as executed change sets.
 - `resource_fixes`: TLS-only bucket policies do not deny this plain-http
   server; bucket versioning, public access block, lifecycle and ownership are
   applied; a Lambda function with missing S3 code fails, keeps LoggingConfig
@@ -46,9 +47,13 @@ def apply() -> None:
     backend.create_change_set = change_sets.create_change_set_like_cloudformation(backend.create_change_set)
     backend.describe_change_set = lambda self, change_set_name: change_sets.find_change_set(self, change_set_name, None)
     backend.delete_stack = stack_operations.delete_stack_fails_like_cloudformation
+    backend.create_stack = change_sets.create_stack_like_cloudformation
+    backend.update_stack = change_sets.update_stack_like_cloudformation
 
     response = cfn_responses.CloudFormationResponse
     response.create_change_set = change_sets.create_change_set_checks(response.create_change_set)
+    response.create_stack = change_sets.create_stack_checks(response.create_stack)
+    response.update_stack = change_sets.create_stack_checks(response.update_stack)
     response.describe_change_set = change_sets.scoped_to_stack("describe")
     response.delete_change_set = change_sets.scoped_to_stack("delete")
     response.list_change_sets = change_sets.list_change_sets_of_stack

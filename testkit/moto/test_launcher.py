@@ -635,6 +635,30 @@ class LauncherTest(unittest.TestCase):
         last = self.cf.describe_stack_events(StackName=deleted)["StackEvents"][0]
         self.assertEqual((last["ResourceStatus"], last.get("ClientRequestToken")), ("DELETE_COMPLETE", "destroy-1"))
 
+    def test_create_stack_and_update_stack_behave_like_change_sets(self) -> None:
+        template = {
+            "Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/direct/p", "Type": "String", "Value": "v"}}},
+            "Outputs": {"P": {"Value": {"Ref": "P"}}},
+        }
+        self.cf.create_stack(StackName="direct", TemplateBody=json.dumps(template))
+        self.assertEqual(self.stack("direct")["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(self.outputs("direct"), {"P": "/direct/p"})
+        with self.assertRaises(ClientError) as caught:
+            self.cf.update_stack(StackName="direct", TemplateBody=json.dumps(template))
+        self.assertIn("No updates are to be performed.", str(caught.exception))
+        template["Resources"]["P"]["Properties"]["Value"] = "w"
+        self.cf.update_stack(StackName="direct", TemplateBody=json.dumps(template))
+        self.assertEqual(self.stack("direct")["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual(self.moto.client("ssm").get_parameter(Name="/direct/p")["Parameter"]["Value"], "w")
+        broken = {"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "provided.al2023", "Handler": "bootstrap", "Role": "arn:aws:iam::123456789012:role/x",
+            "Code": {"S3Bucket": "code", "S3Key": "nope.zip"}}}}}
+        self.cf.create_stack(StackName="direct-broken", TemplateBody=json.dumps(broken))
+        self.assertEqual(self.stack("direct-broken")["StackStatus"], "ROLLBACK_COMPLETE")
+        for name in ("direct", "direct-broken"):
+            self.cf.delete_stack(StackName=name)
+            self.assert_stack_gone(name)
+
     def test_unknown_type_is_refused_up_front(self) -> None:
         template = {"Resources": {"X": {"Type": "AWS::Nope::Thing", "Properties": {}}}}
         with self.assertRaises(ClientError) as caught:
