@@ -52,8 +52,8 @@ def apply() -> None:
 
     response = cfn_responses.CloudFormationResponse
     response.create_change_set = change_sets.create_change_set_checks(response.create_change_set)
-    response.create_stack = change_sets.create_stack_checks(response.create_stack)
-    response.update_stack = change_sets.create_stack_checks(response.update_stack)
+    response.create_stack = stack_operations.with_client_request_token(change_sets.create_stack_checks(response.create_stack))
+    response.update_stack = stack_operations.with_client_request_token(change_sets.create_stack_checks(response.update_stack))
     response.describe_change_set = change_sets.scoped_to_stack("describe")
     response.delete_change_set = change_sets.scoped_to_stack("delete")
     response.list_change_sets = change_sets.list_change_sets_of_stack

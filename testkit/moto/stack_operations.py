@@ -393,7 +393,7 @@ def _settle(stack: Any, keep_outputs: bool) -> None:
 
 
 def with_client_request_token(original: Any) -> Any:
-    """Events of an ExecuteChangeSet/DeleteStack carry its ClientRequestToken,
+    """Events of an ExecuteChangeSet/CreateStack/UpdateStack/DeleteStack carry its ClientRequestToken,
     as CloudFormation's do (clients use it to pick their operation's events)."""
 
     def handler(self: Any) -> Any:
