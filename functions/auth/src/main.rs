@@ -1,2 +1,40 @@
-//! Placeholder.
-fn main() {}
+//! The auth function's `bootstrap`: reads the configuration, the trust store
+//! and the app client's secret once, then serves events until Lambda stops
+//! the process.
+
+use auth::{App, Config};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use support::InitError;
+
+async fn init() -> Result<App, InitError> {
+    let config = Config::from_env()?;
+    // One read of the system roots for both HTTPS clients (SDK and reqwest).
+    let roots = support::TrustRoots::load();
+    let sdk = support::aws_config(&roots).await;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let secret = auth::fetch_client_secret(&cognito, &config).await?;
+    let http = auth::http_client(&roots, auth::HTTP_TIMEOUT)?;
+    Ok(App::new(config, secret, http))
+}
+
+#[tokio::main]
+async fn main() {
+    support::init_tracing();
+    let app = match init().await {
+        Ok(app) => app,
+        Err(err) => {
+            support::report_init_error(&err);
+            std::process::exit(1);
+        }
+    };
+    let app = &app;
+    let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        auth::handle(app, event).await
+    }))
+    .await;
+    if let Err(err) = served {
+        tracing::error!(error = %err, "the runtime loop stopped");
+        std::process::exit(1);
+    }
+}

@@ -228,8 +228,16 @@ pub async fn aws_config(roots: &TrustRoots) -> aws_config::SdkConfig {
         Some(context) => builder.tls_context(context).build_https(),
         None => builder.build_https(),
     };
+    // Bounded calls: a stuck AWS endpoint must not hold the function until
+    // Lambda's own timeout (and API Gateway's 29 s) ends it without a word.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(4))
+        .operation_timeout(Duration::from_secs(10))
+        .build();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http_client)
+        .timeout_config(timeouts)
         .load()
         .await
 }

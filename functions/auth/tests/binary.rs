@@ -1,0 +1,266 @@
+//! The real `auth` binary under a stand-in Runtime API, with the environment
+//! the stack gives it: the app client's secret comes from moto's Cognito, the
+//! token endpoint and the protected route from the wiremock stand-in.
+
+#![allow(clippy::unwrap_used)] // the setup helpers below run outside #[test] fns; a failed setup should stop the test loudly
+
+mod common;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::{CODE, ID_TOKEN, StandIn, json_event, login_answer};
+use testkit::runtime_api::RuntimeApi;
+
+fn moto() -> &'static testkit::Moto {
+    static MOTO: OnceLock<testkit::Moto> = OnceLock::new();
+    MOTO.get_or_init(|| testkit::Moto::start().unwrap())
+}
+
+async fn cognito() -> aws_sdk_cognitoidentityprovider::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto().endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cognitoidentityprovider::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    aws_sdk_cognitoidentityprovider::Client::new(&sdk)
+}
+
+/// A pool and an app client in moto; returns (pool id, client id, secret).
+async fn pool_and_client(generate_secret: bool) -> (String, String, Option<String>) {
+    let cognito = cognito().await;
+    let pool = cognito
+        .create_user_pool()
+        .pool_name("logins")
+        .send()
+        .await
+        .unwrap();
+    let pool_id = pool.user_pool().unwrap().id().unwrap().to_owned();
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name("web")
+        .generate_secret(generate_secret)
+        .send()
+        .await
+        .unwrap();
+    let client = client.user_pool_client().unwrap();
+    (
+        pool_id,
+        client.client_id().unwrap().to_owned(),
+        client.client_secret().map(str::to_owned),
+    )
+}
+
+fn stack_env(stand_in: &StandIn, pool_id: &str, client_id: &str) -> Vec<(&'static str, String)> {
+    use contract::auth::*;
+    let mut env = moto().aws_env();
+    env.extend([
+        (TOKEN_URL, stand_in.token_url()),
+        (CLIENT_ID, client_id.to_owned()),
+        (USER_POOL_ID, pool_id.to_owned()),
+        (REDIRECT_URI, common::REDIRECT_URI.to_owned()),
+        (LOGIN_URL, stand_in.login_url()),
+        (SIGN_IN_URL, common::SIGN_IN_URL.to_owned()),
+    ]);
+    env
+}
+
+#[tokio::test]
+async fn fetch_client_secret_reads_the_secret_cognito_generated() {
+    let (pool_id, client_id, secret) = pool_and_client(true).await;
+    let stand_in = StandIn::start().await;
+    let mut config = stand_in.config();
+    config.user_pool_id = pool_id;
+    config.client_id = client_id;
+
+    let fetched = auth::fetch_client_secret(&cognito().await, &config)
+        .await
+        .unwrap();
+
+    assert_eq!(Some(fetched.expose()), secret.as_deref());
+    assert_eq!(format!("{fetched:?}"), "ClientSecret(<redacted>)");
+}
+
+#[tokio::test]
+async fn a_client_without_a_secret_fails_the_cold_start_saying_so() {
+    let (pool_id, client_id, _) = pool_and_client(false).await;
+    let stand_in = StandIn::start().await;
+    let mut config = stand_in.config();
+    config.user_pool_id = pool_id;
+    config.client_id = client_id;
+
+    let err = auth::fetch_client_secret(&cognito().await, &config)
+        .await
+        .unwrap_err();
+
+    assert!(err.to_string().contains("has no secret"), "{err}");
+}
+
+#[tokio::test]
+async fn the_binary_signs_a_person_in_end_to_end_without_logging_secrets() {
+    let (pool_id, client_id, secret) = pool_and_client(true).await;
+    let secret = secret.unwrap();
+    let stand_in = StandIn::start().await;
+    // The stand-in checks the Basic header against the secret moto generated.
+    let basic = {
+        // Base64 by hand: the test must not borrow the code under test's encoder.
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let input = format!("{client_id}:{secret}").into_bytes();
+        let mut out = String::new();
+        for chunk in input.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        format!("Basic {out}")
+    };
+    use wiremock::matchers::{header, method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .and(header("authorization", basic.as_str()))
+        .and(common::FormIs(
+            [
+                ("grant_type", "authorization_code"),
+                ("code", CODE),
+                ("redirect_uri", common::REDIRECT_URI),
+                ("client_id", client_id.as_str()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        ))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(common::tokens()))
+        .mount(&stand_in.server)
+        .await;
+    stand_in
+        .login_answers(wiremock::ResponseTemplate::new(200).set_body_json(login_answer()))
+        .await;
+
+    let api = RuntimeApi::start().unwrap();
+    let id = api.push_event(json_event());
+    let env = stack_env(&stand_in, &pool_id, &client_id);
+    let run = tokio::task::spawn_blocking(move || {
+        api.run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+
+    assert!(run.init_error.is_none(), "{run:?}");
+    let response = run
+        .response(&id)
+        .unwrap_or_else(|| panic!("no response: {run:?}"));
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, login_answer());
+    let logs = format!("{}{}", run.stdout, run.stderr);
+    assert!(!logs.is_empty());
+    for secret_text in [CODE, ID_TOKEN, secret.as_str()] {
+        assert!(
+            !logs.contains(secret_text),
+            "logs leak {secret_text:?}: {logs}"
+        );
+    }
+}
+
+#[test]
+fn a_cold_start_without_the_token_url_reports_init_error_naming_it() {
+    let api = RuntimeApi::start().unwrap();
+    let id = api.push_event(json_event());
+    let env: Vec<_> = contract::auth::ALL
+        .iter()
+        .filter(|name| **name != contract::auth::TOKEN_URL)
+        .map(|name| (*name, "https://example.com/x".to_owned()))
+        .chain(moto().aws_env())
+        .collect();
+
+    let run = api
+        .run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
+        .unwrap();
+
+    let report = run
+        .init_error
+        .as_ref()
+        .unwrap_or_else(|| panic!("no /init/error: {run:?}"));
+    assert!(
+        report.error_message.contains(contract::auth::TOKEN_URL),
+        "{report:?}"
+    );
+    assert_eq!(report.error_type, "Config.MissingVariable");
+    assert!(
+        !run.exit
+            .unwrap_or_else(|| panic!("still running: {run:?}"))
+            .success()
+    );
+    assert!(run.outcome(&id).is_none());
+}
+
+#[test]
+fn a_login_url_without_a_scheme_fails_the_cold_start_naming_it() {
+    let api = RuntimeApi::start().unwrap();
+    let env: Vec<_> = contract::auth::ALL
+        .iter()
+        .map(|name| {
+            let value = if *name == contract::auth::LOGIN_URL {
+                "abc123.execute-api.us-east-1.amazonaws.com/prod/auth/login"
+            } else {
+                "https://example.com/x"
+            };
+            (*name, value.to_owned())
+        })
+        .chain(moto().aws_env())
+        .collect();
+
+    let run = api
+        .run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
+        .unwrap();
+
+    let report = run.init_error.unwrap_or_else(|| panic!("no /init/error"));
+    assert!(
+        report.error_message.contains(contract::auth::LOGIN_URL),
+        "{report:?}"
+    );
+    assert_eq!(report.error_type, "Config.MalformedVariable");
+    assert!(!run.exit.unwrap().success());
+}
+
+#[test]
+fn an_unknown_app_client_fails_the_cold_start() {
+    let api = RuntimeApi::start().unwrap();
+    let env: Vec<_> = contract::auth::ALL
+        .iter()
+        .map(|name| (*name, "https://example.com/x".to_owned()))
+        .map(|(name, value)| match name {
+            n if n == contract::auth::USER_POOL_ID => (n, "us-east-1_Nope".to_owned()),
+            n if n == contract::auth::CLIENT_ID => (n, "nope".to_owned()),
+            _ => (name, value),
+        })
+        .chain(moto().aws_env())
+        .collect();
+
+    let run = api
+        .run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
+        .unwrap();
+
+    let report = run.init_error.unwrap_or_else(|| panic!("no /init/error"));
+    assert!(
+        report.error_message.contains("DescribeUserPoolClient"),
+        "{report:?}"
+    );
+    assert!(!run.exit.unwrap().success());
+}
