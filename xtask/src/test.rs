@@ -41,6 +41,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     cargo(&test).context("tests failed (see above)")?;
 
     step("moto launcher tests (python -m unittest)");
+    // The launcher's tests also create, update and delete the real template.
+    let template = testkit::target_dir().join("moto-sign-in.json");
+    let settings = infra::Settings::new(infra::StackName::new("moto-test")?);
+    std::fs::write(&template, infra::sign_in_stack(&settings).to_json())
+        .with_context(|| format!("cannot write {}", template.display()))?;
     let status = Command::new(venv.join("bin").join("python"))
         .args([
             "-m",
@@ -51,6 +56,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             "-p",
             "test_*.py",
         ])
+        .env("TESTKIT_MOTO_TEMPLATE", &template)
         .current_dir(&root)
         .status()
         .context("cannot run python from the test virtualenv")?;
