@@ -3,10 +3,14 @@
 //! `main` only dispatches; each command lives in its own module with a clap
 //! `Args` struct and a `run`.
 
+mod artifacts;
+mod aws;
+mod cfn;
 mod deploy;
 mod destroy;
 mod diff;
 mod outputs;
+mod package;
 mod stack_args;
 mod synth;
 mod test;

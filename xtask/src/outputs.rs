@@ -1,9 +1,65 @@
-//! `cargo xtask outputs` (being written).
+//! `cargo xtask outputs`: the outputs of the deployed stack, sign-in URL first.
+
+use anyhow::Context;
+use aws_sdk_cloudformation::types::Stack;
+
+use crate::aws::{Aws, AwsArgs};
+use crate::cfn;
 
 /// Options of `cargo xtask outputs`.
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// The CloudFormation stack.
+    #[arg(long, env = "SIGNIN_STACK_NAME", default_value = "sign-in")]
+    stack_name: String,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
 
-pub(crate) fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`cargo xtask outputs` is not written yet")
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "main dispatches every command by value"
+)]
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let stack = infra::StackName::new(&args.stack_name).context("invalid --stack-name")?;
+    crate::aws::block_on(async {
+        let aws = Aws::load(&args.aws).await?;
+        let current = cfn::describe(&aws.cfn, stack.as_str())
+            .await?
+            .with_context(|| {
+                format!(
+                    "stack {} does not exist; run `cargo xtask deploy`",
+                    stack.as_str()
+                )
+            })?;
+        print(&current);
+        Ok(())
+    })?
+}
+
+/// The outputs in a fixed order (what a person needs first, first), then any others.
+const ORDER: [&str; 7] = {
+    use infra::stack::outputs as o;
+    [
+        o::SIGN_IN_URL,
+        o::API_URL,
+        o::CALLBACK_URL,
+        o::USER_POOL_ID,
+        o::CLIENT_ID,
+        o::TABLE_NAME,
+        o::BUCKET_NAME,
+    ]
+};
+
+/// Prints `key = value` lines on stdout, so scripts can read them.
+pub(crate) fn print(stack: &Stack) {
+    let mut outputs: Vec<(&str, &str)> = stack
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?, o.output_value()?)))
+        .collect();
+    outputs.sort_by_key(|(key, _)| ORDER.iter().position(|k| k == key).unwrap_or(ORDER.len()));
+    for (key, value) in outputs {
+        println!("{key} = {value}");
+    }
 }

@@ -1,0 +1,221 @@
+//! Shared helpers of the end-to-end tests: run the real `cargo xtask` binary
+//! against a moto server of the test's own, and read back what it made.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses a different part of this module"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failure panics the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::{Credentials, Region};
+pub use testkit::Moto;
+
+/// What one `cargo xtask …` run printed.
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: &Output) -> Self {
+        let run = Self {
+            ok: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        // Shown when a test fails (the harness captures it otherwise).
+        println!("--- stdout\n{}--- stderr\n{}---", run.stdout, run.stderr);
+        run
+    }
+
+    /// Lines of the change set summary that modify (`~`/`!`) a resource.
+    pub fn modified(&self) -> Vec<String> {
+        self.stderr
+            .lines()
+            .filter_map(|l| {
+                let l = l.trim_start();
+                let rest = l
+                    .strip_prefix("~ Modify")
+                    .or_else(|| l.strip_prefix("! Modify"))?;
+                rest.split_whitespace().next().map(str::to_owned)
+            })
+            .collect()
+    }
+}
+
+/// How the xtask under test builds the functions.
+#[derive(Clone)]
+pub enum Build {
+    /// The real `cargo build --release -p auth -p login`.
+    Real,
+    /// A stand-in `cargo` whose `metadata` points at a folder of
+    /// ready-made binaries: fast, and lets a test change "the code".
+    Fake(PathBuf),
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh folder under the target directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = testkit::target_dir().join("tmp").join(format!(
+        "xtask-e2e-{}-{}-{name}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("release")).unwrap();
+    dir
+}
+
+/// A stand-in cargo with both "binaries": copies of this test executable,
+/// which is a real glibc-linked ELF the packaging checks accept.
+pub fn fake_build(name: &str) -> Build {
+    let dir = scratch(name);
+    let me = std::env::current_exe().unwrap();
+    for function in ["auth", "login"] {
+        std::fs::copy(&me, dir.join("release").join(function)).unwrap();
+    }
+    let script = dir.join("cargo");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  metadata) echo '{{\"target_directory\":\"{}\"}}' ;;\n  *) exit 0 ;;\nesac\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    Build::Fake(dir)
+}
+
+/// "Changes the code" of a fake-built function: a different binary, so a different zip and key.
+pub fn change_function(build: &Build, function: &str) {
+    let Build::Fake(dir) = build else {
+        panic!("only a fake build can be changed")
+    };
+    let path = dir.join("release").join(function);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"changed");
+    std::fs::write(&path, bytes).unwrap();
+}
+
+/// Runs `cargo xtask <args>` (the real binary) against `moto`, with no terminal.
+pub fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args(args)
+        .envs(moto.aws_env())
+        .env_remove("AWS_PROFILE")
+        .env_remove("SIGNIN_STACK_NAME")
+        .stdin(Stdio::null())
+        .current_dir(testkit::workspace_root());
+    match build {
+        Build::Real => {
+            if let Ok(cargo) = std::env::var("CARGO") {
+                command.env("CARGO", cargo);
+            }
+        }
+        Build::Fake(dir) => {
+            command.env("CARGO", dir.join("cargo"));
+        }
+    }
+    Run::from(&command.output().unwrap())
+}
+
+/// SDK configuration for reading back what moto holds.
+pub async fn sdk_config(moto: &Moto) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+/// Logical id → (type, status, physical id) of a stack's resources.
+pub async fn resources(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+) -> std::collections::BTreeMap<String, (String, String, String)> {
+    let out = cfn
+        .list_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    out.stack_resource_summaries()
+        .iter()
+        .map(|r| {
+            (
+                r.logical_resource_id().unwrap_or_default().to_owned(),
+                (
+                    r.resource_type().unwrap_or_default().to_owned(),
+                    r.resource_status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    r.physical_resource_id().unwrap_or_default().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The stack, or `None` once it is gone.
+pub async fn stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+) -> Option<aws_sdk_cloudformation::types::Stack> {
+    match cfn.describe_stacks().stack_name(name).send().await {
+        Ok(out) => out.stacks.unwrap_or_default().into_iter().next(),
+        Err(_) => None,
+    }
+}
+
+/// Every event of a stack (to tell whether an operation happened).
+pub async fn event_count(cfn: &aws_sdk_cloudformation::Client, name: &str) -> usize {
+    let mut count = 0;
+    let mut token = None;
+    loop {
+        let out = cfn
+            .describe_stack_events()
+            .stack_name(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        count += out.stack_events().len();
+        token = out.next_token;
+        if token.is_none() {
+            return count;
+        }
+    }
+}
+
+/// The logical ids the template declares.
+pub fn template_resources(stack_name: &str) -> Vec<String> {
+    let settings = infra::Settings::new(infra::StackName::new(stack_name).unwrap());
+    let template: serde_json::Value =
+        serde_json::from_str(&infra::sign_in_stack(&settings).to_json()).unwrap();
+    template["Resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+pub fn workspace_root() -> &'static Path {
+    Box::leak(testkit::workspace_root().into_boxed_path())
+}

@@ -1,0 +1,372 @@
+//! End to end: the real `cargo xtask deploy`, `diff`, `outputs` and `destroy`
+//! against moto (each test starts its own), then reading back what moto holds.
+
+mod common;
+
+use aws_sdk_s3::primitives::ByteStream;
+use common::{
+    Build, Moto, event_count, fake_build, resources, sdk_config, stack, template_resources, xtask,
+};
+use sha2::Digest;
+
+/// The real build, the real stack: deploy, check every resource, the
+/// outputs and the artifacts; deploy again unchanged; destroy a full bucket.
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let build = Build::Real;
+
+    let run = xtask(&moto, &build, &["deploy", "--yes"]);
+    assert!(run.ok, "deploy failed:\n{}", run.stderr);
+
+    // Every resource of the template exists and is complete.
+    let created = resources(&cfn, "sign-in").await;
+    for id in template_resources("sign-in") {
+        let (_, status, _) = created
+            .get(&id)
+            .unwrap_or_else(|| panic!("{id} was not created"));
+        assert_eq!(status, "CREATE_COMPLETE", "{id}");
+    }
+    let physical = |id: &str| created[id].2.clone();
+
+    // The outputs, sign-in URL first, and they agree with the resources.
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("SignInUrl = https://"), "{}", run.stdout);
+    for key in infra::stack::outputs::ALL {
+        assert!(
+            run.stdout.contains(&format!("{key} = ")),
+            "output {key} missing:\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout
+            .contains(&format!("TableName = {}", physical("LoginTable")))
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("BucketName = {}", physical("LoginBucket")))
+    );
+
+    // The data the functions need is really there.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    dynamodb
+        .describe_table()
+        .table_name(physical("LoginTable"))
+        .send()
+        .await
+        .unwrap();
+    s3.head_bucket()
+        .bucket(physical("LoginBucket"))
+        .send()
+        .await
+        .unwrap();
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let greetings = ssm
+        .get_parameters_by_path()
+        .path("/sign-in/greetings/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(greetings.parameters().len(), infra::stack::GREETINGS.len());
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&config);
+    let deployed = stack(&cfn, "sign-in").await.unwrap();
+    let output = |key: &str| {
+        deployed
+            .outputs()
+            .iter()
+            .find(|o| o.output_key() == Some(key))
+            .and_then(|o| o.output_value())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let client = cognito
+        .describe_user_pool_client()
+        .user_pool_id(output(infra::stack::outputs::USER_POOL_ID))
+        .client_id(output(infra::stack::outputs::CLIENT_ID))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        client
+            .user_pool_client()
+            .and_then(|c| c.client_secret())
+            .is_some()
+    );
+
+    // The artifacts: each function's zip under its own SHA-256, the same key
+    // the deployed functions point at.
+    let artifacts = resources(&cfn, "sign-in-artifacts").await;
+    let artifacts_bucket = artifacts
+        .values()
+        .find(|r| r.0 == "AWS::S3::Bucket")
+        .unwrap()
+        .2
+        .clone();
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    for (function, key_param) in [
+        ("AuthFunction", infra::stack::params::AUTH_CODE_KEY),
+        ("LoginFunction", infra::stack::params::LOGIN_CODE_KEY),
+    ] {
+        let key = deployed
+            .parameters()
+            .iter()
+            .find(|p| p.parameter_key() == Some(key_param))
+            .and_then(|p| p.parameter_value())
+            .unwrap()
+            .to_owned();
+        let zip = s3
+            .get_object()
+            .bucket(&artifacts_bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = zip.body.collect().await.unwrap().into_bytes();
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&bytes)),
+            key,
+            "{function}'s zip is not under its hash"
+        );
+        let config = lambda
+            .get_function_configuration()
+            .function_name(physical(function))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(config.handler(), Some("bootstrap"));
+        assert_eq!(
+            config.runtime().map(|r| r.as_str()),
+            Some("provided.al2023")
+        );
+    }
+
+    // Unchanged: "up to date", no upload, no stack operation.
+    let events = event_count(&cfn, "sign-in").await;
+    let run = xtask(&moto, &build, &["deploy", "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains("is up to date"), "{}", run.stderr);
+    assert!(!run.stderr.contains("uploaded"), "{}", run.stderr);
+    assert_eq!(
+        event_count(&cfn, "sign-in").await,
+        events,
+        "an unchanged deploy touched the stack"
+    );
+
+    // Destroy with objects, versions and delete markers in the data bucket.
+    let bucket = physical("LoginBucket");
+    for body in ["one", "two", "three"] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key("ann@example.com")
+            .body(ByteStream::from_static(body.as_bytes()))
+            .send()
+            .await
+            .unwrap();
+    }
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("ann@example.com")
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("bob@example.com")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let run = xtask(&moto, &build, &["destroy", "--yes"]);
+    assert!(run.ok, "destroy failed:\n{}", run.stderr);
+
+    // Nothing of ours is left.
+    assert!(stack(&cfn, "sign-in").await.is_none());
+    assert!(stack(&cfn, "sign-in-artifacts").await.is_none());
+    let buckets = s3.list_buckets().send().await.unwrap();
+    assert!(
+        buckets.buckets().is_empty(),
+        "buckets left: {:?}",
+        buckets.buckets()
+    );
+    assert!(
+        dynamodb
+            .list_tables()
+            .send()
+            .await
+            .unwrap()
+            .table_names()
+            .is_empty()
+    );
+    assert!(
+        ssm.get_parameters_by_path()
+            .path("/sign-in/")
+            .recursive(true)
+            .send()
+            .await
+            .unwrap()
+            .parameters()
+            .is_empty()
+    );
+    assert!(
+        lambda
+            .list_functions()
+            .send()
+            .await
+            .unwrap()
+            .functions()
+            .is_empty()
+    );
+    assert!(
+        cognito
+            .list_user_pools()
+            .max_results(10)
+            .send()
+            .await
+            .unwrap()
+            .user_pools()
+            .is_empty()
+    );
+
+    let run = xtask(&moto, &build, &["destroy", "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains("nothing to destroy"), "{}", run.stderr);
+}
+
+/// Review: no terminal and no --yes stops; a changed function changes only
+/// that function; diff changes nothing; a domain prefix change is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn review_shows_exactly_what_changes() {
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let build = fake_build("review");
+    let name = "e2e-review";
+
+    // The first deploy adds IAM roles: without a terminal it must not hang or go ahead.
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert!(
+        stack(&cfn, name).await.is_none(),
+        "a refused create left a stack behind"
+    );
+
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+
+    common::change_function(&build, "login");
+    let events = event_count(&cfn, name).await;
+    let run = xtask(&moto, &build, &["diff", "--stack-name", name]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.modified(), ["LoginFunction"], "{}", run.stderr);
+    assert_eq!(
+        event_count(&cfn, name).await,
+        events,
+        "diff touched the stack"
+    );
+
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.modified(), ["LoginFunction"], "{}", run.stderr);
+    assert!(run.stderr.contains("uploaded login"), "{}", run.stderr);
+    assert!(!run.stderr.contains("uploaded auth"), "{}", run.stderr);
+    let deployed = stack(&cfn, name).await.unwrap();
+    assert_eq!(
+        deployed.stack_status().map(|s| s.as_str()),
+        Some("UPDATE_COMPLETE")
+    );
+
+    let run = xtask(
+        &moto,
+        &build,
+        &[
+            "deploy",
+            "--stack-name",
+            name,
+            "--domain-prefix",
+            "another-prefix",
+            "--yes",
+        ],
+    );
+    assert!(!run.ok);
+    assert!(
+        run.stderr
+            .contains("User pool already has a domain configured"),
+        "{}",
+        run.stderr
+    );
+
+    let run = xtask(&moto, &build, &["outputs", "--stack-name", name]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("SignInUrl = https://"),
+        "{}",
+        run.stdout
+    );
+
+    let run = xtask(
+        &moto,
+        &build,
+        &["deploy", "--stack-name", "not_valid", "--yes"],
+    );
+    assert!(!run.ok);
+    assert!(run.stderr.contains("--stack-name"), "{}", run.stderr);
+}
+
+/// A create that fails says why and exits non-zero; the next deploy deletes
+/// the `ROLLBACK_COMPLETE` stack and creates it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_create_is_reported_and_the_next_deploy_recovers() {
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let build = fake_build("fail");
+    let name = "e2e-fail";
+
+    // Someone else already owns one of the stack's parameter names.
+    let taken = format!("/{name}/greetings/hi");
+    ssm.put_parameter()
+        .name(&taken)
+        .value("taken")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(!run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains("GreetingHi"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("first failed resources"),
+        "{}",
+        run.stderr
+    );
+    let failed = stack(&cfn, name).await.unwrap();
+    assert_eq!(
+        failed.stack_status().map(|s| s.as_str()),
+        Some("ROLLBACK_COMPLETE")
+    );
+
+    ssm.delete_parameter().name(&taken).send().await.unwrap();
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains("ROLLBACK_COMPLETE"), "{}", run.stderr);
+    let deployed = stack(&cfn, name).await.unwrap();
+    assert_eq!(
+        deployed.stack_status().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
+
+    let run = xtask(&moto, &build, &["destroy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(stack(&cfn, name).await.is_none());
+}
