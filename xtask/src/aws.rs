@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_config::BehaviorVersion;
@@ -129,4 +130,45 @@ pub(crate) fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
         .build()
         .context("cannot start the async runtime")?;
     Ok(runtime.block_on(future))
+}
+
+/// Wall and CPU time of our own process from a starting point, so a deploy
+/// can say what it cost apart from the build and from the cloud's waiting.
+pub(crate) struct Stopwatch {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Stopwatch {
+    pub(crate) fn start() -> Self {
+        Self {
+            wall: Instant::now(),
+            cpu: process_cpu(),
+        }
+    }
+
+    /// The last line of a command: time taken, CPU used, API calls made.
+    pub(crate) fn report(&self, aws: &Aws) {
+        let cpu = match (self.cpu, process_cpu()) {
+            (Some(start), Some(now)) => {
+                format!(", {:.2} s CPU", now.saturating_sub(start).as_secs_f64())
+            }
+            _ => String::new(),
+        };
+        eprintln!(
+            "done in {:.2} s (build excluded{cpu}), {} AWS API calls",
+            self.wall.elapsed().as_secs_f64(),
+            aws.calls.get()
+        );
+    }
+}
+
+/// User + system CPU time of this process (all threads), on Linux.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name in parentheses may hold spaces; fields follow the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ, the unit of these fields, is 100 on every Linux ABI.
+    Some(Duration::from_millis(ticks * 10))
 }

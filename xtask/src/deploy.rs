@@ -1,13 +1,11 @@
 //! `cargo xtask deploy`: build, package, upload by content hash, review the
 //! change set, execute it, follow it, print the outputs.
 
-use std::time::Instant;
-
 use anyhow::{Context, bail};
 use aws_sdk_cloudformation::types::{ChangeSetType, Stack};
 
 use crate::artifacts;
-use crate::aws::{Aws, AwsArgs, sdk};
+use crate::aws::{Aws, AwsArgs, Stopwatch, sdk};
 use crate::cfn::{self, ChangeSet, Phase, Planned, TemplateSource};
 use crate::package::{self, Arch, Package};
 use crate::stack_args::StackArgs;
@@ -284,7 +282,7 @@ pub(crate) fn review(stack: &str, change_set: &ChangeSet) {
 }
 
 async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow::Result<()> {
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let aws = Aws::load(&args.target.aws).await?;
     let stack = checked.stack().as_str();
     let (planned, existing) = plan(&aws, checked, packages, true).await?;
@@ -294,7 +292,7 @@ async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow:
             if let Existing::Deployed(current) = &existing {
                 crate::outputs::print(current);
             }
-            report(&aws, started);
+            started.report(&aws);
             return Ok(());
         }
         Planned::Changes(change_set) => change_set,
@@ -356,15 +354,6 @@ async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow:
         settled.stack_status().map_or("?", |s| s.as_str())
     );
     crate::outputs::print(&settled);
-    report(&aws, started);
+    started.report(&aws);
     Ok(())
-}
-
-/// The last line: how long our part took and what it cost in API calls.
-pub(crate) fn report(aws: &Aws, started: Instant) {
-    eprintln!(
-        "done in {:.2} s (build excluded), {} AWS API calls",
-        started.elapsed().as_secs_f64(),
-        aws.calls.get()
-    );
 }

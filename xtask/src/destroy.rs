@@ -1,8 +1,6 @@
 //! `cargo xtask destroy`: empty the stack's buckets, delete the stack and
 //! follow it, then the artifacts stack and its bucket.
 
-use std::time::Instant;
-
 use anyhow::Context;
 
 use crate::artifacts;
@@ -33,7 +31,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let stack = infra::StackName::new(&args.stack_name).context("invalid --stack-name")?;
     let artifacts_stack = artifacts::stack_name(&stack)?;
     crate::aws::block_on(async {
-        let started = Instant::now();
+        let started = crate::aws::Stopwatch::start();
         let aws = Aws::load(&args.aws).await?;
         let main = cfn::describe(&aws.cfn, stack.as_str()).await?;
         let arts = if args.keep_artifacts {
@@ -74,7 +72,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         if let Some(arts) = arts {
             delete(&aws, &arts).await?;
         }
-        crate::deploy::report(&aws, started);
+        started.report(&aws);
         Ok(())
     })?
 }

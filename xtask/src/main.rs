@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Print the CloudFormation template; no build, no network, no credentials.
     Synth(synth::Args),
+    /// Build the functions and write their reproducible zips; no network.
+    Package(package::Args),
     /// Build, package, upload, review the change set, deploy and print the outputs.
     Deploy(deploy::Args),
     /// Show what a deploy would change, without changing anything.
@@ -44,6 +46,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Synth(args) => synth::run(args),
+        Command::Package(args) => package::run(args),
         Command::Deploy(args) => deploy::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Outputs(args) => outputs::run(args),

@@ -42,6 +42,36 @@ fn host_matches(arch: Arch) -> bool {
     }
 }
 
+/// Options of `cargo xtask package`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The Lambda architecture to build for.
+    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+    arch: Arch,
+    /// Write `<function>.zip` files here.
+    #[arg(long, default_value = "target/lambda")]
+    out: PathBuf,
+}
+
+/// Builds, checks and zips both functions and writes the zips, printing
+/// `<function> <sha256> <bytes>` per line (what deploy would upload).
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "main dispatches every command by value"
+)]
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let packages = build_and_package(args.arch)?;
+    let out = workspace_root().join(&args.out);
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    for p in &packages {
+        let path = out.join(format!("{}.zip", p.function));
+        std::fs::write(&path, &p.zip)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{} {} {}", p.function, p.key, p.zip.len());
+    }
+    Ok(())
+}
+
 /// One function, ready to upload.
 pub(crate) struct Package {
     /// The crate and binary name (`auth`, `login`).

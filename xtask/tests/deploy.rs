@@ -8,6 +8,8 @@ use common::{
     Build, Moto, event_count, fake_build, resources, sdk_config, stack, template_resources, xtask,
 };
 use sha2::Digest;
+use std::time::Duration;
+use testkit::runtime_api::RuntimeApi;
 
 /// The real build, the real stack: deploy, check every resource, the
 /// outputs and the artifacts; deploy again unchanged; destroy a full bucket.
@@ -147,6 +149,58 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
             Some("provided.al2023")
         );
     }
+
+    // The real login binary (the one just packaged), with the environment
+    // the deployed function has, against the deployed table, bucket and greetings.
+    let deployed_login = lambda
+        .get_function_configuration()
+        .function_name(physical("LoginFunction"))
+        .send()
+        .await
+        .unwrap();
+    let mut env: Vec<(String, String)> = deployed_login
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    assert!(
+        !env.is_empty(),
+        "the deployed login function has no environment"
+    );
+    env.extend(moto.aws_env().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let api = RuntimeApi::start().unwrap();
+    let event = std::fs::read_to_string(
+        common::workspace_root().join("functions/login/tests/data/login.json"),
+    )
+    .unwrap();
+    let id = api.push_event(serde_json::from_str(&event).unwrap());
+    let binary = testkit::target_dir().join("release").join("login");
+    let run = tokio::task::spawn_blocking(move || api.run(binary, env, Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .unwrap();
+    let response = run
+        .response(&id)
+        .unwrap_or_else(|| panic!("no response: {run:?}"));
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let logins = dynamodb
+        .scan()
+        .table_name(physical("LoginTable"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logins.count(), 1, "the login is not in the table");
+    let objects = s3
+        .list_objects_v2()
+        .bucket(physical("LoginBucket"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        objects.key_count(),
+        Some(1),
+        "the login is not in the bucket"
+    );
 
     // Unchanged: "up to date", no upload, no stack operation.
     let events = event_count(&cfn, "sign-in").await;

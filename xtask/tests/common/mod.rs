@@ -113,14 +113,21 @@ pub fn change_function(build: &Build, function: &str) {
 
 /// Runs `cargo xtask <args>` (the real binary) against `moto`, with no terminal.
 pub fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
+    xtask_with(Some(moto), build, args, &[])
+}
+
+/// Like [`xtask`], with extra environment and maybe no AWS at all.
+pub fn xtask_with(moto: Option<&Moto>, build: &Build, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command
         .args(args)
-        .envs(moto.aws_env())
         .env_remove("AWS_PROFILE")
         .env_remove("SIGNIN_STACK_NAME")
         .stdin(Stdio::null())
         .current_dir(testkit::workspace_root());
+    if let Some(moto) = moto {
+        command.envs(moto.aws_env());
+    }
     match build {
         Build::Real => {
             if let Ok(cargo) = std::env::var("CARGO") {
@@ -131,6 +138,7 @@ pub fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
             command.env("CARGO", dir.join("cargo"));
         }
     }
+    command.envs(env.iter().copied());
     Run::from(&command.output().unwrap())
 }
 
