@@ -78,7 +78,13 @@ pub(crate) fn build(arch: Arch) -> anyhow::Result<Vec<Package>> {
     eprintln!("building the functions (release, {arch:?})");
     let packages = package::build_and_package(arch)?;
     for p in &packages {
-        eprintln!("  {} {} bytes, sha256 {}", p.function, p.zip.len(), p.key);
+        eprintln!(
+            "  {} {} bytes, sha256 {}, needs {} (provided.al2023 has 2.34)",
+            p.function,
+            p.zip.len(),
+            p.key,
+            p.glibc_text()
+        );
     }
     Ok(packages)
 }

@@ -54,7 +54,7 @@ pub(crate) struct Args {
 }
 
 /// Builds, checks and zips both functions and writes the zips, printing
-/// `<function> <sha256> <bytes>` per line (what deploy would upload).
+/// `<function> <sha256> <bytes> <newest GLIBC_ needed>` per line (what deploy would upload).
 #[expect(
     clippy::needless_pass_by_value,
     reason = "main dispatches every command by value"
@@ -67,7 +67,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let path = out.join(format!("{}.zip", p.function));
         std::fs::write(&path, &p.zip)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("{} {} {}", p.function, p.key, p.zip.len());
+        println!(
+            "{} {} {} {}",
+            p.function,
+            p.key,
+            p.zip.len(),
+            p.glibc_text()
+        );
     }
     Ok(())
 }
@@ -80,6 +86,18 @@ pub(crate) struct Package {
     pub(crate) zip: Vec<u8>,
     /// Hex SHA-256 of [`Self::zip`]: the S3 key, so unchanged code is never uploaded twice.
     pub(crate) key: String,
+    /// The newest `GLIBC_` version the binary needs, if it links glibc.
+    pub(crate) glibc: Option<(u32, u32)>,
+}
+
+impl Package {
+    /// "GLIBC_2.34", or "no glibc" for a static binary.
+    pub(crate) fn glibc_text(&self) -> String {
+        self.glibc.map_or_else(
+            || "no glibc".to_owned(),
+            |(major, minor)| format!("GLIBC_{major}.{minor}"),
+        )
+    }
 }
 
 /// The workspace root: `xtask/..`.
@@ -107,10 +125,16 @@ pub(crate) fn build_and_package(arch: Arch) -> anyhow::Result<Vec<Package>> {
                     path.display()
                 )
             })?;
-            check_glibc(&binary).with_context(|| format!("cannot package {function}"))?;
+            let glibc =
+                check_glibc(&binary).with_context(|| format!("cannot package {function}"))?;
             let zip = zip_bootstrap(&binary).with_context(|| format!("cannot zip {function}"))?;
             let key = sha256_hex(&zip);
-            Ok(Package { function, zip, key })
+            Ok(Package {
+                function,
+                zip,
+                key,
+                glibc,
+            })
         })
         .collect()
 }
@@ -276,8 +300,9 @@ fn parse_glibc_version(name: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
-/// Refuses a binary that needs a glibc newer than [`MAX_GLIBC`], naming the symbol.
-pub(crate) fn check_glibc(elf: &[u8]) -> anyhow::Result<()> {
+/// Refuses a binary that needs a glibc newer than [`MAX_GLIBC`], naming the
+/// symbol; otherwise returns the newest version it needs.
+pub(crate) fn check_glibc(elf: &[u8]) -> anyhow::Result<Option<(u32, u32)>> {
     let needs = glibc_needs(elf)?;
     if let Some(worst) = needs
         .iter()
@@ -297,7 +322,7 @@ pub(crate) fn check_glibc(elf: &[u8]) -> anyhow::Result<()> {
             worst.version.1,
         );
     }
-    Ok(())
+    Ok(needs.iter().map(|n| n.version).max())
 }
 
 /// Zips `binary` as `bootstrap` with mode 0755, the DOS epoch as its mtime
