@@ -202,6 +202,82 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
         "the login is not in the bucket"
     );
 
+    // The real auth binary with the deployed function's environment: its
+    // client id and pool id must find the deployed client's secret in
+    // Cognito, and the token request must carry exactly that pair. The token
+    // endpoint and the protected route are stood in locally (no emulator has them).
+    let deployed_auth = lambda
+        .get_function_configuration()
+        .function_name(physical("AuthFunction"))
+        .send()
+        .await
+        .unwrap();
+    let mut env: std::collections::BTreeMap<String, String> = deployed_auth
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        env.get(contract::auth::CLIENT_ID),
+        Some(&output(infra::stack::outputs::CLIENT_ID))
+    );
+    let secret = client
+        .user_pool_client()
+        .and_then(|c| c.client_secret())
+        .unwrap()
+        .to_owned();
+    let stand_in = wiremock::MockServer::start().await;
+    let id_token = "eyJraWQiOiJrMSJ9.eyJlbWFpbCI6ImFubkBleGFtcGxlLmNvbSJ9.c2lnbmF0dXJl";
+    let basic = format!(
+        "Basic {}",
+        base64(&format!("{}:{secret}", env[contract::auth::CLIENT_ID]))
+    );
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/oauth2/token"))
+        .and(wiremock::matchers::header("authorization", basic.as_str()))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token": "eyJhY2Nlc3MiOnRydWV9.e30.c2ln",
+                "id_token": id_token,
+                "token_type": "Bearer",
+                "expires_in": 3600
+            })),
+        )
+        .mount(&stand_in)
+        .await;
+    let answer =
+        serde_json::json!({"message": "Hello ann@example.com", "username": "ann@example.com"});
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/dev/auth/login"))
+        .and(wiremock::matchers::header("authorization", id_token))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(answer.clone()))
+        .mount(&stand_in)
+        .await;
+    env.insert(
+        contract::auth::TOKEN_URL.to_owned(),
+        format!("{}/oauth2/token", stand_in.uri()),
+    );
+    env.insert(
+        contract::auth::LOGIN_URL.to_owned(),
+        format!("{}/dev/auth/login", stand_in.uri()),
+    );
+    env.extend(moto.aws_env().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let api = RuntimeApi::start().unwrap();
+    let event = std::fs::read_to_string(
+        common::workspace_root().join("functions/auth/tests/data/auth.json"),
+    )
+    .unwrap();
+    let id = api.push_event(serde_json::from_str(&event).unwrap());
+    let binary = testkit::target_dir().join("release").join("auth");
+    let run = tokio::task::spawn_blocking(move || api.run(binary, env, Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .unwrap();
+    let response = run
+        .response(&id)
+        .unwrap_or_else(|| panic!("no response: {run:?}"));
+    assert_eq!(response["statusCode"], 200, "{response}");
+
     // Unchanged: "up to date", no upload, no stack operation.
     let events = event_count(&cfn, "sign-in").await;
     let run = xtask(&moto, &build, &["deploy", "--yes"]);
@@ -423,4 +499,27 @@ async fn a_failed_create_is_reported_and_the_next_deploy_recovers() {
     let run = xtask(&moto, &build, &["destroy", "--stack-name", name, "--yes"]);
     assert!(run.ok, "{}", run.stderr);
     assert!(stack(&cfn, name).await.is_none());
+}
+
+/// Standard base64 with padding, by hand: the test must not borrow the
+/// encoder of the code under test.
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
