@@ -138,7 +138,10 @@ pub(crate) async fn settle(aws: &Aws, stack: &str, recover: bool) -> anyhow::Res
                     .with_context(|| format!("cannot delete stack {stack}"))?;
                 cfn::follow(&aws.cfn, current.stack_id().unwrap_or(stack), since, None).await?;
             }
-            Phase::RollbackComplete => return Ok(Existing::New),
+            Phase::RollbackComplete => bail!(
+                "stack {stack} is ROLLBACK_COMPLETE (its first create failed); there is nothing to \
+                 compare with: `cargo xtask deploy` deletes it and creates it again"
+            ),
             Phase::UpdateRollbackFailed => bail!(
                 "stack {stack} is UPDATE_ROLLBACK_FAILED; finish the rollback first with \
                  `aws cloudformation continue-update-rollback --stack-name {stack}` (skipping the \
