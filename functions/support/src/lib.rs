@@ -145,17 +145,31 @@ fn post(api: &str, path: &str, error_type: &str, body: &str) -> std::io::Result<
     Ok(())
 }
 
-/// The system's root certificates, read once per cold start and shared by
-/// every HTTPS client in the process.
+/// The system's root certificates, read and parsed once per cold start and
+/// shared by every HTTPS client in the process.
 ///
 /// The brief measured the trust store as the largest cold-start cost, paid
 /// once by the SDK's client and again by reqwest. Reading the one bundle file
 /// (`SSL_CERT_FILE`, else the distribution's usual path) is also cheaper than
 /// `rustls-native-certs`, which additionally walks the hashed-symlink folder
 /// `/etc/ssl/certs` (hundreds of files holding the same certificates).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct TrustRoots {
+    /// The roots rustls could parse, for reqwest.
+    store: Arc<rustls::RootCertStore>,
+    /// The same roots re-encoded as PEM, for the SDK (its public API takes
+    /// PEM). Only parsable ones: the SDK panics on a custom root it cannot
+    /// parse, where a system bundle may hold one.
     pem: Option<Arc<[u8]>>,
+}
+
+impl Default for TrustRoots {
+    fn default() -> Self {
+        Self {
+            store: Arc::new(rustls::RootCertStore::empty()),
+            pem: None,
+        }
+    }
 }
 
 /// Where the CA bundle lives: Amazon Linux 2023 (the `provided.al2023`
@@ -168,37 +182,52 @@ const BUNDLES: [&str; 4] = [
 ];
 
 impl TrustRoots {
-    /// Reads the bundle. `None` inside means "not found": the clients then
-    /// fall back to their own discovery of the platform roots.
+    /// Reads and parses the bundle. Empty inside means "not found": the
+    /// clients then fall back to their own discovery of the platform roots.
     pub fn load() -> Self {
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
         let from_env = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
-        let pem = from_env
+        let Some(bundle) = from_env
             .into_iter()
             .chain(BUNDLES.iter().map(std::path::PathBuf::from))
             .find_map(|path| std::fs::read(path).ok())
-            .filter(|bytes| !bytes.is_empty())
-            .map(Arc::from);
-        if pem.is_none() {
+        else {
             tracing::warn!("no CA bundle file found; HTTPS clients will look for roots themselves");
+            return Self::default();
+        };
+        let mut store = rustls::RootCertStore::empty();
+        let mut pem = Vec::with_capacity(bundle.len());
+        // Unparsable entries are skipped, as every TLS client does with a system bundle.
+        for der in CertificateDer::pem_slice_iter(&bundle).filter_map(Result::ok) {
+            if store.add(der.clone()).is_ok() {
+                encode_pem(&der, &mut pem);
+            }
         }
-        Self { pem }
+        if store.is_empty() {
+            tracing::warn!(
+                "the CA bundle holds no usable certificate; HTTPS clients will look for roots themselves"
+            );
+            return Self::default();
+        }
+        Self {
+            store: Arc::new(store),
+            pem: Some(Arc::from(pem)),
+        }
     }
 
-    /// The PEM bundle, if one was found.
+    /// The usable roots as PEM, if a bundle was found.
     pub fn pem(&self) -> Option<&[u8]> {
         self.pem.as_deref()
     }
 
-    /// A rustls root store with every parsable certificate of the bundle.
-    pub fn root_store(&self) -> rustls::RootCertStore {
-        use rustls::pki_types::{CertificateDer, pem::PemObject};
-        let mut roots = rustls::RootCertStore::empty();
-        if let Some(pem) = self.pem() {
-            // Unparsable entries are skipped, as every TLS client does with a system bundle.
-            let ders = CertificateDer::pem_slice_iter(pem).filter_map(Result::ok);
-            let _ = roots.add_parsable_certificates(ders);
-        }
-        roots
+    /// How many roots were loaded.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Whether no root was loaded.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
     }
 
     /// A rustls client configuration (aws-lc, the SDK's crypto provider, so
@@ -208,10 +237,42 @@ impl TrustRoots {
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|err| InitError::Other(format!("cannot set up TLS: {err}")))?
-            .with_root_certificates(self.root_store())
+            .with_root_certificates(Arc::clone(&self.store))
             .with_no_client_auth();
         Ok(config)
     }
+}
+
+/// Appends `der` as a PEM `CERTIFICATE` block (base64, 64 columns).
+fn encode_pem(der: &[u8], out: &mut Vec<u8>) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    out.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+    let mut column = 0;
+    for chunk in der.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            let sextet = ((n >> (18 - 6 * i)) & 63) as usize;
+            out.push(if i <= chunk.len() {
+                ALPHABET[sextet]
+            } else {
+                b'='
+            });
+            column += 1;
+            if column == 64 {
+                out.push(b'\n');
+                column = 0;
+            }
+        }
+    }
+    if column != 0 {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"-----END CERTIFICATE-----\n");
 }
 
 /// The AWS SDK configuration from the environment (region, credentials,
@@ -314,11 +375,29 @@ mod tests {
     }
 
     #[test]
-    fn system_bundle_gives_a_non_empty_root_store() {
+    fn the_re_encoded_pem_round_trips_every_loaded_root() {
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
         let roots = TrustRoots::load();
-        if roots.pem().is_some() {
-            assert!(!roots.root_store().is_empty());
-            assert!(roots.rustls_config().is_ok());
-        }
+        let Some(pem) = roots.pem() else {
+            return; // no system bundle on this machine
+        };
+        let ders: Vec<_> = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ders.len(), roots.len());
+        assert!(roots.len() > 10, "a system bundle has many roots");
+        assert!(roots.rustls_config().is_ok());
+    }
+
+    #[test]
+    fn pem_encoding_matches_the_standard_alphabet_and_padding() {
+        let mut out = Vec::new();
+        encode_pem(b"Man", &mut out);
+        encode_pem(b"Ma", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "-----BEGIN CERTIFICATE-----\nTWFu\n-----END CERTIFICATE-----\n\
+             -----BEGIN CERTIFICATE-----\nTWE=\n-----END CERTIFICATE-----\n"
+        );
     }
 }
