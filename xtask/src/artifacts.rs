@@ -22,10 +22,42 @@ pub(crate) fn stack_name(stack: &infra::StackName) -> anyhow::Result<infra::Stac
 pub(crate) async fn ensure_bucket(aws: &Aws, stack: &infra::StackName) -> anyhow::Result<String> {
     let name = stack_name(stack)?;
     let name = name.as_str();
+    let template = infra::artifacts_stack().to_json();
+    let template_hash = crate::package::sha256_hex(template.as_bytes());
     let mut current = cfn::describe(&aws.cfn, name).await?;
     while let Some(stack) = &current {
         let status = cfn::status(stack);
         match Phase::of(&status) {
+            Phase::Ready if template_tag(stack) != Some(template_hash.as_str()) => {
+                // Made by an older xtask (or by hand): bring it to the current template.
+                eprintln!("updating the artifacts stack {name}: its template changed");
+                let since = cfn::newest_event_id(&aws.cfn, name).await?;
+                match aws
+                    .cfn
+                    .update_stack()
+                    .stack_name(name)
+                    .template_body(&template)
+                    .tags(tag(&template_hash))
+                    .send()
+                    .await
+                {
+                    Ok(_) => {
+                        cfn::follow(&aws.cfn, name, since, None).await?;
+                    }
+                    Err(err) => {
+                        let err = err.into_service_error();
+                        // Only the text tells "nothing to update" apart.
+                        let unchanged =
+                            aws_sdk_cloudformation::error::ProvideErrorMetadata::message(&err)
+                                .is_some_and(|m| m.contains("No updates are to be performed"));
+                        if !unchanged {
+                            return Err(sdk(err))
+                                .with_context(|| format!("cannot update stack {name}"));
+                        }
+                    }
+                }
+                current = cfn::describe(&aws.cfn, name).await?;
+            }
             Phase::Ready => {
                 return cfn::output(stack, infra::artifacts::outputs::BUCKET_NAME)
                     .map(str::to_owned)
@@ -38,10 +70,14 @@ pub(crate) async fn ensure_bucket(aws: &Aws, stack: &infra::StackName) -> anyhow
             }
             Phase::InProgress => {
                 eprintln!("waiting for stack {name} ({})", status.as_str());
-                current = cfn::follow(&aws.cfn, name, None, None).await.ok().flatten();
-                if current.is_none() {
-                    current = cfn::describe(&aws.cfn, name).await?;
+                let since = cfn::newest_event_id(&aws.cfn, name).await?;
+                // Its outcome is not ours; look at the stack again after it settles.
+                if let Err(err) = cfn::follow(&aws.cfn, name, since, None).await
+                    && err.is::<cfn::StoppedWatching>()
+                {
+                    return Err(err);
                 }
+                current = cfn::describe(&aws.cfn, name).await?;
             }
             Phase::RollbackComplete | Phase::Review => {
                 eprintln!(
@@ -69,7 +105,8 @@ pub(crate) async fn ensure_bucket(aws: &Aws, stack: &infra::StackName) -> anyhow
     aws.cfn
         .create_stack()
         .stack_name(name)
-        .template_body(infra::artifacts_stack().to_json())
+        .template_body(&template)
+        .tags(tag(&template_hash))
         .send()
         .await
         .map_err(sdk)
@@ -85,6 +122,26 @@ pub(crate) async fn ensure_bucket(aws: &Aws, stack: &infra::StackName) -> anyhow
                 infra::artifacts::outputs::BUCKET_NAME
             )
         })
+}
+
+/// The tag that records which template the artifacts stack was made from,
+/// so a later deploy updates it only when the template changed, at no cost
+/// in API calls (DescribeStacks returns the tags).
+const TEMPLATE_TAG: &str = "xtask:template-sha256";
+
+fn tag(hash: &str) -> aws_sdk_cloudformation::types::Tag {
+    aws_sdk_cloudformation::types::Tag::builder()
+        .key(TEMPLATE_TAG)
+        .value(hash)
+        .build()
+}
+
+fn template_tag(stack: &aws_sdk_cloudformation::types::Stack) -> Option<&str> {
+    stack
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(TEMPLATE_TAG))
+        .and_then(|t| t.value())
 }
 
 /// Uploads each zip unless its key (its SHA-256) is already there.

@@ -284,6 +284,11 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
     assert!(run.ok, "{}", run.stderr);
     assert!(run.stderr.contains("is up to date"), "{}", run.stderr);
     assert!(!run.stderr.contains("uploaded"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("updating the artifacts stack"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
         event_count(&cfn, "sign-in").await,
         events,
@@ -391,6 +396,37 @@ async fn review_shows_exactly_what_changes() {
 
     let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
     assert!(run.ok, "{}", run.stderr);
+
+    // An artifacts stack made from another template (an older xtask) is updated once.
+    let mut older: serde_json::Value =
+        serde_json::from_str(&infra::artifacts_stack().to_json()).unwrap();
+    older["Outputs"]["Older"] =
+        serde_json::json!({"Value": "an output the current template lacks"});
+    cfn.update_stack()
+        .stack_name(format!("{name}-artifacts"))
+        .template_body(older.to_string())
+        .tags(
+            aws_sdk_cloudformation::types::Tag::builder()
+                .key("xtask:template-sha256")
+                .value("an-older-template")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("updating the artifacts stack"),
+        "{}",
+        run.stderr
+    );
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(
+        !run.stderr.contains("updating the artifacts stack"),
+        "{}",
+        run.stderr
+    );
 
     common::change_function(&build, "login");
     let events = event_count(&cfn, name).await;
