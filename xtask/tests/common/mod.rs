@@ -34,8 +34,11 @@ impl Run {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         };
-        // Shown when a test fails (the harness captures it otherwise).
-        println!("--- stdout\n{}--- stderr\n{}---", run.stdout, run.stderr);
+        // Shown when a test fails (the harness captures it otherwise); the
+        // benchmark prints only its figures.
+        if !QUIET.load(Ordering::Relaxed) {
+            println!("--- stdout\n{}--- stderr\n{}---", run.stdout, run.stderr);
+        }
         run
     }
 
@@ -63,6 +66,9 @@ pub enum Build {
     /// ready-made binaries: fast, and lets a test change "the code".
     Fake(PathBuf),
 }
+
+/// Set by the benchmark: do not echo each run's output.
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
