@@ -498,6 +498,25 @@ async fn a_failed_create_is_reported_and_the_next_deploy_recovers() {
     let build = fake_build("fail");
     let name = "e2e-fail";
 
+    // A binary that needs a newer glibc than provided.al2023's is refused,
+    // naming the symbol, before anything is sent to AWS.
+    let too_new = fake_build("glibc");
+    common::need_newer_glibc(&too_new, "login");
+    let run = xtask(&moto, &too_new, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(!run.ok);
+    assert!(
+        run.stderr.contains("cannot package login"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("GLIBC_2.99 (symbol `"),
+        "{}",
+        run.stderr
+    );
+    assert!(stack(&cfn, name).await.is_none());
+    assert!(stack(&cfn, &format!("{name}-artifacts")).await.is_none());
+
     // Someone else already owns one of the stack's parameter names.
     let taken = format!("/{name}/greetings/hi");
     ssm.put_parameter()
@@ -558,4 +577,31 @@ fn base64(text: &str) -> String {
         }
     }
     out
+}
+
+/// Without the aarch64 target, `--arch arm64` says what to install instead
+/// of failing deep inside cargo.
+#[test]
+fn arm64_without_its_target_names_what_is_missing() {
+    let sysroot = std::process::Command::new("rustc")
+        .current_dir(common::workspace_root())
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot
+        .join("lib/rustlib/aarch64-unknown-linux-gnu")
+        .is_dir()
+    {
+        eprintln!("the aarch64 target is installed here; nothing to check");
+        return;
+    }
+    let run = common::xtask_with(None, &Build::Real, &["package", "--arch", "arm64"], &[]);
+    assert!(!run.ok);
+    assert!(
+        run.stderr
+            .contains("rustup target add aarch64-unknown-linux-gnu"),
+        "{}",
+        run.stderr
+    );
 }

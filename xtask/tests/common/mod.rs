@@ -117,6 +117,24 @@ pub fn change_function(build: &Build, function: &str) {
     std::fs::write(&path, bytes).unwrap();
 }
 
+/// Makes a fake-built function ask for a glibc newer than Lambda's: renames
+/// its `GLIBC_2.34` version requirement to `GLIBC_2.99` (same length, so the
+/// ELF stays well-formed).
+pub fn need_newer_glibc(build: &Build, function: &str) {
+    let Build::Fake(dir) = build else {
+        panic!("only a fake build can be changed")
+    };
+    let path = dir.join("release").join(function);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let from = b"GLIBC_2.34\0";
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the test binary needs GLIBC_2.34");
+    bytes[at..at + from.len()].copy_from_slice(b"GLIBC_2.99\0");
+    std::fs::write(&path, bytes).unwrap();
+}
+
 /// Runs `cargo xtask <args>` (the real binary) against `moto`, with no terminal.
 pub fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
     xtask_with(Some(moto), build, args, &[])
