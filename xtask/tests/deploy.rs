@@ -385,6 +385,16 @@ async fn review_shows_exactly_what_changes() {
     let build = fake_build("review");
     let name = "e2e-review";
 
+    // A diff of a stack that does not exist yet shows every resource to add
+    // and leaves nothing behind (not even the empty stack a CREATE change set makes).
+    let run = xtask(&moto, &build, &["diff", "--stack-name", name]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains("+ Add     UserPool "), "{}", run.stderr);
+    assert!(
+        stack(&cfn, name).await.is_none(),
+        "diff left a stack behind"
+    );
+
     // The first deploy adds IAM roles: without a terminal it must not hang or go ahead.
     let run = xtask(&moto, &build, &["deploy", "--stack-name", name]);
     assert!(!run.ok);
@@ -550,6 +560,12 @@ async fn a_failed_create_is_reported_and_the_next_deploy_recovers() {
         deployed.stack_status().map(|s| s.as_str()),
         Some("CREATE_COMPLETE")
     );
+
+    // Destroy deletes data: without a terminal and --yes it stops.
+    let run = xtask(&moto, &build, &["destroy", "--stack-name", name]);
+    assert!(!run.ok);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert!(stack(&cfn, name).await.is_some());
 
     let run = xtask(&moto, &build, &["destroy", "--stack-name", name, "--yes"]);
     assert!(run.ok, "{}", run.stderr);
