@@ -733,6 +733,27 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_names_the_resources_and_reasons() {
+        let err = StackFailed {
+            stack: "sign-in".to_owned(),
+            status: "ROLLBACK_COMPLETE".to_owned(),
+            reason: Some("The following resource(s) failed to create: [GreetingHi]".to_owned()),
+            failed: vec![FailedResource {
+                logical_id: "GreetingHi".to_owned(),
+                resource_type: "AWS::SSM::Parameter".to_owned(),
+                status: "CREATE_FAILED".to_owned(),
+                reason: "parameter already exists".to_owned(),
+            }],
+        };
+        pretty_assertions::assert_eq!(
+            err.to_string(),
+            "stack sign-in ended in ROLLBACK_COMPLETE (The following resource(s) failed to create: \
+             [GreetingHi]); first failed resources:\n  GreetingHi (AWS::SSM::Parameter) CREATE_FAILED: \
+             parameter already exists"
+        );
+    }
+
+    #[test]
     fn phases() {
         assert_eq!(
             Phase::of(&StackStatus::RollbackComplete),
