@@ -170,7 +170,8 @@ fn main() {
         contract::login::GREETINGS_PATH,
         stack.config.greetings_path.clone(),
     ));
-    let login_event = login_common::fixture("login.json");
+    let login_event: Value =
+        serde_json::from_str(include_str!("../../login/tests/data/login.json")).unwrap();
 
     // auth: a pool and a client with a secret in moto, the token endpoint and
     // the protected route stood in locally.
