@@ -9,6 +9,8 @@ mod cfn;
 mod deploy;
 mod destroy;
 mod diff;
+#[cfg(test)]
+mod follow_tests;
 mod outputs;
 mod package;
 mod stack_args;
