@@ -174,17 +174,18 @@ async fn follow_reports_the_failed_resources_with_their_reasons() {
         ),
         event(
             "e3",
-            "LoginTable",
-            "AWS::DynamoDB::Table",
-            ResourceStatus::CreateFailed,
-            "Resource creation cancelled",
-        ),
-        event(
-            "e2",
             "GreetingHi",
             "AWS::SSM::Parameter",
             ResourceStatus::CreateFailed,
             "Parameter /sign-in/greetings/hi already exists. (Service: ParameterAlreadyExists)",
+        ),
+        // Cancelled before the cause was reported: listed after it all the same.
+        event(
+            "e2",
+            "LoginTable",
+            "AWS::DynamoDB::Table",
+            ResourceStatus::CreateFailed,
+            "Resource creation cancelled",
         ),
         event(
             "e1",
