@@ -57,6 +57,38 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
             .contains(&format!("BucketName = {}", physical("LoginBucket")))
     );
 
+    // The log groups, roles and REST API the stack made: read back by type,
+    // so the checks after destroy cannot pass on names that never existed.
+    let of_type = |kind: &str| -> Vec<String> {
+        created
+            .values()
+            .filter(|r| r.0 == kind)
+            .map(|r| r.2.clone())
+            .collect()
+    };
+    let log_groups = of_type("AWS::Logs::LogGroup");
+    let roles = of_type("AWS::IAM::Role");
+    let rest_apis = of_type("AWS::ApiGateway::RestApi");
+    assert!(log_groups.len() >= 2, "{created:?}");
+    assert!(roles.len() >= 2, "{created:?}");
+    assert_eq!(rest_apis.len(), 1, "{created:?}");
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let apigateway = aws_sdk_apigateway::Client::new(&config);
+    let present = common::log_group_names(&logs).await;
+    for group in &log_groups {
+        assert!(present.contains(group), "{group} not in {present:?}");
+    }
+    for role in &roles {
+        iam.get_role().role_name(role).send().await.unwrap();
+    }
+    apigateway
+        .get_rest_api()
+        .rest_api_id(&rest_apis[0])
+        .send()
+        .await
+        .unwrap();
+
     // The data the functions need is really there.
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     dynamodb
@@ -370,6 +402,31 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
             .is_empty()
     );
 
+    // Nor the log groups (the functions log to the stack's own, so deleting
+    // the stack removes them), the roles, or the REST API.
+    assert_eq!(common::log_group_names(&logs).await, Vec::<String>::new());
+    for role in &roles {
+        let err = iam.get_role().role_name(role).send().await.unwrap_err();
+        assert!(
+            err.as_service_error().is_some_and(
+                aws_sdk_iam::operation::get_role::GetRoleError::is_no_such_entity_exception
+            ),
+            "role {role} is left: {err:?}"
+        );
+    }
+    let roles_left = iam.list_roles().send().await.unwrap();
+    assert!(
+        roles_left.roles().is_empty(),
+        "roles left: {:?}",
+        roles_left.roles()
+    );
+    let apis_left = apigateway.get_rest_apis().send().await.unwrap();
+    assert!(
+        apis_left.items().is_empty(),
+        "REST APIs left: {:?}",
+        apis_left.items()
+    );
+
     let run = xtask(&moto, &build, &["destroy", "--yes"]);
     assert!(run.ok, "{}", run.stderr);
     assert!(run.stderr.contains("nothing to destroy"), "{}", run.stderr);
@@ -566,6 +623,101 @@ async fn a_failed_create_is_reported_and_the_next_deploy_recovers() {
     assert!(!run.ok);
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert!(stack(&cfn, name).await.is_some());
+
+    let run = xtask(&moto, &build, &["destroy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(stack(&cfn, name).await.is_none());
+}
+
+/// An update that fails: CloudFormation's reason is printed, the exit is
+/// non-zero, the stack is back in `UPDATE_ROLLBACK_COMPLETE` with the
+/// previous outputs, and the next good deploy goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_update_is_reported_rolls_back_and_the_next_deploy_succeeds() {
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&config);
+    let build = fake_build("update-fail");
+    let name = "e2e-update";
+
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    let before = stack(&cfn, name).await.unwrap();
+    let outputs = |s: &aws_sdk_cloudformation::types::Stack| {
+        s.outputs()
+            .iter()
+            .map(|o| {
+                (
+                    o.output_key().unwrap_or_default().to_owned(),
+                    o.output_value().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let pool = outputs(&before)[infra::stack::outputs::USER_POOL_ID].clone();
+
+    // Drift, as happens in real accounts: someone deletes the user pool
+    // behind CloudFormation's back. A new stage changes the app client's
+    // callback URL, and Cognito refuses to update a client of a pool that is
+    // gone, so the update fails there and rolls back. (The template is the
+    // product's own; this is the one failure it can meet at update time.)
+    cognito
+        .delete_user_pool()
+        .user_pool_id(&pool)
+        .send()
+        .await
+        .unwrap();
+    let run = xtask(
+        &moto,
+        &build,
+        &["deploy", "--stack-name", name, "--stage", "v2", "--yes"],
+    );
+    assert!(
+        !run.ok,
+        "a failed update must exit non-zero:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("first failed resources"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("UPDATE_FAILED"), "{}", run.stderr);
+    // CloudFormation's own reason, as the resource's event carried it.
+    assert!(
+        run.stderr
+            .contains(&format!("User pool {pool} does not exist")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("ended in UPDATE_ROLLBACK_COMPLETE"),
+        "{}",
+        run.stderr
+    );
+    let after = stack(&cfn, name).await.unwrap();
+    assert_eq!(
+        after.stack_status().map(|s| s.as_str()),
+        Some("UPDATE_ROLLBACK_COMPLETE")
+    );
+    assert_eq!(outputs(&after), outputs(&before), "the previous outputs");
+
+    // The rolled-back stack takes the next good deploy: a changed function.
+    common::change_function(&build, "login");
+    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.modified().contains(&"LoginFunction".to_owned()),
+        "{}",
+        run.stderr
+    );
+    let updated = stack(&cfn, name).await.unwrap();
+    assert_eq!(
+        updated.stack_status().map(|s| s.as_str()),
+        Some("UPDATE_COMPLETE")
+    );
+    assert_eq!(outputs(&updated), outputs(&before));
 
     let run = xtask(&moto, &build, &["destroy", "--stack-name", name, "--yes"]);
     assert!(run.ok, "{}", run.stderr);

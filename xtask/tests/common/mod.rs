@@ -14,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::BehaviorVersion;
@@ -64,7 +65,7 @@ pub enum Build {
     Real,
     /// A stand-in `cargo` whose `metadata` points at a folder of
     /// ready-made binaries: fast, and lets a test change "the code".
-    Fake(PathBuf),
+    Fake(Arc<Scratch>),
 }
 
 /// Set by the benchmark: do not echo each run's output.
@@ -72,8 +73,35 @@ pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
-/// A fresh folder under the target directory.
-pub fn scratch(name: &str) -> PathBuf {
+/// A scratch folder that is removed when dropped, unless the test is
+/// panicking: a failed test leaves it behind to look at.
+#[derive(Debug)]
+pub struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+/// A fresh folder under the target directory, gone again when the returned
+/// guard drops (after a passing test).
+pub fn scratch(name: &str) -> Scratch {
     let dir = testkit::target_dir().join("tmp").join(format!(
         "xtask-e2e-{}-{}-{name}",
         std::process::id(),
@@ -81,7 +109,7 @@ pub fn scratch(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("release")).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// A stand-in cargo with both "binaries": copies of this test executable,
@@ -103,7 +131,7 @@ pub fn fake_build(name: &str) -> Build {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    Build::Fake(dir)
+    Build::Fake(Arc::new(dir))
 }
 
 /// "Changes the code" of a fake-built function: a different binary, so a different zip and key.
@@ -250,4 +278,19 @@ pub fn template_resources(stack_name: &str) -> Vec<String> {
 
 pub fn workspace_root() -> &'static Path {
     Box::leak(testkit::workspace_root().into_boxed_path())
+}
+
+/// Every log group's name, sorted (one moto per test: all of them are ours).
+pub async fn log_group_names(logs: &aws_sdk_cloudwatchlogs::Client) -> Vec<String> {
+    let mut names: Vec<String> = logs
+        .describe_log_groups()
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .iter()
+        .filter_map(|g| g.log_group_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
 }
