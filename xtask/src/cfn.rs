@@ -126,7 +126,7 @@ pub(crate) fn parameter<'a>(stack: &'a Stack, key: &str) -> Option<&'a str> {
 }
 
 /// One resource that failed, as CloudFormation reported it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FailedResource {
     pub(crate) logical_id: String,
     pub(crate) resource_type: String,
@@ -282,7 +282,7 @@ pub(crate) async fn follow(
                 && is_failure(status)
                 && event.resource_type() != Some("AWS::CloudFormation::Stack")
             {
-                failed.push(FailedResource {
+                let resource = FailedResource {
                     logical_id: event.logical_resource_id().unwrap_or("?").to_owned(),
                     resource_type: event.resource_type().unwrap_or("?").to_owned(),
                     status: status.as_str().to_owned(),
@@ -290,7 +290,11 @@ pub(crate) async fn follow(
                         .resource_status_reason()
                         .unwrap_or("no reason given")
                         .to_owned(),
-                });
+                };
+                // A rollback that retries a resource reports the same failure again.
+                if !failed.contains(&resource) {
+                    failed.push(resource);
+                }
             }
         }
         if let Some(last) = events.last() {

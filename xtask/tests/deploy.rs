@@ -696,6 +696,14 @@ async fn a_failed_update_is_reported_rolls_back_and_the_next_deploy_succeeds() {
         "{}",
         run.stderr
     );
+    // The rollback retries the client and fails again: one failure, listed once.
+    let report = run.stderr.split("first failed resources").nth(1).unwrap();
+    assert_eq!(
+        report.matches("UPDATE_FAILED:").count(),
+        1,
+        "{}",
+        run.stderr
+    );
     let after = stack(&cfn, name).await.unwrap();
     assert_eq!(
         after.stack_status().map(|s| s.as_str()),
