@@ -63,10 +63,6 @@ impl Target {
     }
 }
 
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "main dispatches every command by value"
-)]
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let checked = args.target.check()?;
     let packages = build(args.target.stack.arch)?;

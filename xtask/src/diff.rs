@@ -11,10 +11,6 @@ pub(crate) struct Args {
     target: Target,
 }
 
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "main dispatches every command by value"
-)]
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let checked = args.target.check()?;
     // The code's content hashes are template parameters, so a diff needs the zips.

@@ -16,10 +16,6 @@ pub(crate) struct Args {
     aws: AwsArgs,
 }
 
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "main dispatches every command by value"
-)]
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let stack = infra::StackName::new(&args.stack_name).context("invalid --stack-name")?;
     crate::aws::block_on(async {

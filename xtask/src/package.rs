@@ -55,10 +55,6 @@ pub(crate) struct Args {
 
 /// Builds, checks and zips both functions and writes the zips, printing
 /// `<function> <sha256> <bytes> <newest GLIBC_ needed>` per line (what deploy would upload).
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "main dispatches every command by value"
-)]
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let packages = build_and_package(args.arch)?;
     let out = workspace_root().join(&args.out);
