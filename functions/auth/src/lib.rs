@@ -238,14 +238,9 @@ async fn exchange_code(app: &App, code: &str) -> Result<String, AuthError> {
         .send()
         .await;
     let response = sent.map_err(|err| {
-        let reason = if err.is_timeout() {
-            "timed out"
-        } else {
-            "unreachable"
-        };
         // `err` names the URL and the cause, never the form body.
         tracing::warn!(stage = "token", error = %err, "token endpoint call failed");
-        AuthError::TokenEndpoint(reason.to_owned())
+        AuthError::TokenEndpoint(unreached(&err).to_owned())
     })?;
     let status = response.status();
     let body = response.bytes().await.map_err(|err| {
@@ -297,6 +292,15 @@ async fn exchange_code(app: &App, code: &str) -> Result<String, AuthError> {
 
 /// Presents the ID token to the protected route (the Cognito authorizer
 /// expects the bare token in `Authorization`) and returns its JSON answer.
+/// Why a request got no answer, in the words the person is shown.
+fn unreached(err: &reqwest::Error) -> &'static str {
+    if err.is_timeout() {
+        "timed out"
+    } else {
+        "unreachable"
+    }
+}
+
 async fn call_login(app: &App, id_token: &str) -> Result<Value, AuthError> {
     let sent = app
         .http
@@ -306,13 +310,8 @@ async fn call_login(app: &App, id_token: &str) -> Result<Value, AuthError> {
         .send()
         .await;
     let response = sent.map_err(|err| {
-        let reason = if err.is_timeout() {
-            "timed out"
-        } else {
-            "unreachable"
-        };
         tracing::warn!(stage = "login", error = %err, "protected route call failed");
-        AuthError::LoginFailed(reason.to_owned())
+        AuthError::LoginFailed(unreached(&err).to_owned())
     })?;
     let status = response.status().as_u16();
     if matches!(status, 401 | 403) {
