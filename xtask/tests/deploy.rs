@@ -1,5 +1,6 @@
 //! End to end: the real `cargo xtask deploy`, `diff`, `outputs` and `destroy`
 //! against moto (each test starts its own), then reading back what moto holds.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
 
 mod common;
 
@@ -184,36 +185,13 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
 
     // The real login binary (the one just packaged), with the environment
     // the deployed function has, against the deployed table, bucket and greetings.
-    let deployed_login = lambda
-        .get_function_configuration()
-        .function_name(physical("LoginFunction"))
-        .send()
-        .await
-        .unwrap();
-    let mut env: Vec<(String, String)> = deployed_login
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
+    let env = deployed_env(&lambda, &physical("LoginFunction")).await;
     assert!(
         !env.is_empty(),
         "the deployed login function has no environment"
     );
-    env.extend(moto.aws_env().into_iter().map(|(k, v)| (k.to_owned(), v)));
-    let api = RuntimeApi::start().unwrap();
-    let event = std::fs::read_to_string(
-        common::workspace_root().join("functions/login/tests/data/login.json"),
-    )
-    .unwrap();
-    let id = api.push_event(serde_json::from_str(&event).unwrap());
-    let binary = testkit::target_dir().join("release").join("login");
-    let run = tokio::task::spawn_blocking(move || api.run(binary, env, Duration::from_secs(30)))
-        .await
-        .unwrap()
-        .unwrap();
-    let response = run
-        .response(&id)
-        .unwrap_or_else(|| panic!("no response: {run:?}"));
+    let response =
+        invoke_release(&moto, "login", "functions/login/tests/data/login.json", env).await;
     assert_eq!(response["statusCode"], 200, "{response}");
     let logins = dynamodb
         .scan()
@@ -238,17 +216,7 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
     // client id and pool id must find the deployed client's secret in
     // Cognito, and the token request must carry exactly that pair. The token
     // endpoint and the protected route are stood in locally (no emulator has them).
-    let deployed_auth = lambda
-        .get_function_configuration()
-        .function_name(physical("AuthFunction"))
-        .send()
-        .await
-        .unwrap();
-    let mut env: std::collections::BTreeMap<String, String> = deployed_auth
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
+    let mut env = deployed_env(&lambda, &physical("AuthFunction")).await;
     assert_eq!(
         env.get(contract::auth::CLIENT_ID),
         Some(&output(infra::stack::outputs::CLIENT_ID))
@@ -293,21 +261,7 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
         contract::auth::LOGIN_URL.to_owned(),
         format!("{}/dev/auth/login", stand_in.uri()),
     );
-    env.extend(moto.aws_env().into_iter().map(|(k, v)| (k.to_owned(), v)));
-    let api = RuntimeApi::start().unwrap();
-    let event = std::fs::read_to_string(
-        common::workspace_root().join("functions/auth/tests/data/auth.json"),
-    )
-    .unwrap();
-    let id = api.push_event(serde_json::from_str(&event).unwrap());
-    let binary = testkit::target_dir().join("release").join("auth");
-    let run = tokio::task::spawn_blocking(move || api.run(binary, env, Duration::from_secs(30)))
-        .await
-        .unwrap()
-        .unwrap();
-    let response = run
-        .response(&id)
-        .unwrap_or_else(|| panic!("no response: {run:?}"));
+    let response = invoke_release(&moto, "auth", "functions/auth/tests/data/auth.json", env).await;
     assert_eq!(response["statusCode"], 200, "{response}");
 
     // Unchanged: "up to date", no upload, no stack operation.
@@ -734,6 +688,47 @@ async fn a_failed_update_is_reported_rolls_back_and_the_next_deploy_succeeds() {
 
 /// Standard base64 with padding, by hand: the test must not borrow the
 /// encoder of the code under test.
+/// The environment a deployed function has, as Lambda reports it.
+async fn deployed_env(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let config = lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap();
+    config
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Runs the packaged release binary of `function` under the Runtime API
+/// stand-in, with `env` and AWS pointed at moto, on one fixture event, and
+/// returns its response.
+async fn invoke_release(
+    moto: &Moto,
+    function: &str,
+    fixture: &str,
+    mut env: std::collections::BTreeMap<String, String>,
+) -> serde_json::Value {
+    env.extend(moto.aws_env().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let api = RuntimeApi::start().unwrap();
+    let event = std::fs::read_to_string(common::workspace_root().join(fixture)).unwrap();
+    let id = api.push_event(serde_json::from_str(&event).unwrap());
+    let binary = testkit::target_dir().join("release").join(function);
+    let run = tokio::task::spawn_blocking(move || api.run(binary, env, Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .unwrap();
+    run.response(&id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no response: {run:?}"))
+}
+
 fn base64(text: &str) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();

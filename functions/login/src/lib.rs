@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use lambda_runtime::LambdaEvent;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use support::InitError;
 use support::respond;
@@ -237,31 +238,32 @@ pub async fn fetch_greetings(app: &App) -> Result<Vec<String>, LoginError> {
 
 /// One greeting picked at random, from the cache when it is fresh.
 pub async fn greeting(app: &App) -> Result<String, LoginError> {
-    let cached = app
-        .greetings
-        .lock()
-        .ok()
-        .and_then(|slot| slot.clone())
-        .filter(|(at, _)| at.elapsed() < GREETINGS_TTL);
-    let greetings = match cached {
-        Some((_, greetings)) => greetings,
-        None => {
-            let fresh = fetch_greetings(app).await?;
-            if let Ok(mut slot) = app.greetings.lock() {
-                *slot = Some((Instant::now(), fresh.clone()));
-            }
-            fresh
-        }
-    };
+    // Pick under the lock: a warm request copies one greeting, not the list.
+    let cached = app.greetings.lock().ok().and_then(|slot| match &*slot {
+        Some((at, greetings)) if at.elapsed() < GREETINGS_TTL => Some(pick(app, greetings)),
+        _ => None,
+    });
+    if let Some(greeting) = cached {
+        return Ok(greeting);
+    }
+    let fresh = fetch_greetings(app).await?;
+    let greeting = pick(app, &fresh);
+    if let Ok(mut slot) = app.greetings.lock() {
+        *slot = Some((Instant::now(), fresh));
+    }
+    Ok(greeting)
+}
+
+fn pick(app: &App, greetings: &[String]) -> String {
     use rand::seq::IndexedRandom;
-    Ok(match greetings.choose(&mut rand::rng()) {
+    match greetings.choose(&mut rand::rng()) {
         Some(greeting) => greeting.clone(),
         None => {
             // An empty path is a deploy problem, not the user's: greet anyway.
             tracing::warn!(path = %app.config.greetings_path, "no greetings under the path");
             "Hello".to_owned()
         }
-    })
+    }
 }
 
 /// Serves one `GET /auth/login`: always an HTTP answer, never a panic or a
@@ -294,8 +296,9 @@ pub async fn handle(
 }
 
 async fn serve(app: &App, payload: &Value, request_id: &str) -> Result<Value, LoginError> {
-    let request: ApiGatewayProxyRequest =
-        serde_json::from_value(payload.clone()).map_err(|_| LoginError::NotAnApiGatewayEvent)?;
+    // Deserialize from the borrowed value: no copy of the whole event per request.
+    let request = ApiGatewayProxyRequest::deserialize(payload)
+        .map_err(|_| LoginError::NotAnApiGatewayEvent)?;
     let username = username(payload)?;
     let timestamp = timestamp_now();
     let (_, _, greeting) = tokio::try_join!(
