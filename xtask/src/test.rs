@@ -52,7 +52,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             "unittest",
             "discover",
             "-s",
-            "testkit/moto",
+            "local/moto",
             "-p",
             "test_*.py",
         ])

@@ -3,7 +3,7 @@ CloudFormation for the product's stack (see `patches.py` and `cfn_types.py`).
 
 Run from the repository root:
 
-    target/venv/bin/python -m unittest discover -s testkit/moto -p 'test_*.py'
+    target/venv/bin/python -m unittest discover -s local/moto -p 'test_*.py'
 
 One launcher process serves every test (like the Rust tests, it is started as
 a child and stopped by closing its standard input); each test uses its own

@@ -1,4 +1,4 @@
-//! A local stand-in for the Lambda Runtime API, to run a real function binary.
+//! A stand-in for the Lambda Runtime API, to run a real function binary.
 //!
 //! It serves the documented endpoints of
 //! <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html> on a free
@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use testkit::runtime_api::{Outcome, RuntimeApi};
+//! use local::runtime_api::{Outcome, RuntimeApi};
 //!
 //! let api = RuntimeApi::start().unwrap();
 //! let id = api.push_event(serde_json::json!({"hello": "world"}));

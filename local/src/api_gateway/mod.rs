@@ -1,0 +1,1 @@
+//! A stand-in for API Gateway's REST data plane in front of the deployed API.
