@@ -7,10 +7,13 @@
 //! function's real `bootstrap` under a Lambda Runtime API.
 
 pub mod api_gateway;
+pub mod function;
 pub mod hosted_ui;
+pub mod logs;
 pub mod moto;
 pub mod origins;
 pub mod runtime_api;
+
 pub mod venv;
 
 use std::sync::Arc;

@@ -68,24 +68,28 @@ impl Aws {
         if let Some(profile) = &args.profile {
             loader = loader.profile_name(profile);
         }
-        let config = loader.load().await;
+        Self::from_config(&loader.load().await)
+    }
+
+    /// The clients for an SDK configuration made elsewhere (local mode's moto).
+    pub(crate) fn from_config(config: &aws_config::SdkConfig) -> anyhow::Result<Self> {
         let region = config
             .region()
             .map(|r| r.as_ref().to_owned())
             .context("cannot tell which AWS region to use; pass --region or set AWS_REGION")?;
         let calls = CallCounter::default();
         let cfn = aws_sdk_cloudformation::Client::from_conf(
-            aws_sdk_cloudformation::config::Builder::from(&config)
+            aws_sdk_cloudformation::config::Builder::from(config)
                 .interceptor(calls.clone())
                 .build(),
         );
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
+            aws_sdk_s3::config::Builder::from(config)
                 .interceptor(calls.clone())
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&config)
+            aws_sdk_sts::config::Builder::from(config)
                 .interceptor(calls.clone())
                 .build(),
         );

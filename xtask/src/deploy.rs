@@ -289,22 +289,37 @@ pub(crate) fn review(stack: &str, change_set: &ChangeSet) {
 async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow::Result<()> {
     let started = Stopwatch::start();
     let aws = Aws::load(&args.target.aws).await?;
+    if let Some(settled) = apply(&aws, checked, packages, args.yes).await? {
+        crate::outputs::print(&settled);
+    }
+    started.report(&aws);
+    Ok(())
+}
+
+/// Plans, reviews, asks when the change set calls for it (unless `yes`),
+/// executes and follows. Returns the settled stack, or `None` when the
+/// person declined.
+pub(crate) async fn apply(
+    aws: &Aws,
+    checked: &Checked,
+    packages: &[Package],
+    yes: bool,
+) -> anyhow::Result<Option<Stack>> {
     let stack = checked.stack().as_str();
-    let (planned, existing) = plan(&aws, checked, packages, true).await?;
+    let (planned, existing) = plan(aws, checked, packages, true).await?;
     let change_set = match planned {
         Planned::UpToDate => {
             eprintln!("stack {stack} is up to date: nothing to deploy");
-            if let Existing::Deployed(current) = &existing {
-                crate::outputs::print(current);
-            }
-            started.report(&aws);
-            return Ok(());
+            return match existing {
+                Existing::Deployed(current) => Ok(Some(*current)),
+                Existing::New => bail!("stack {stack} has no changes and does not exist"),
+            };
         }
         Planned::Changes(change_set) => change_set,
     };
     review(stack, &change_set);
     let risks = change_set.risks();
-    if !args.yes && !risks.is_empty() {
+    if !yes && !risks.is_empty() {
         let no_terminal = format!(
             "this change set {}; review it above and run again with --yes to apply it \
              (there is no terminal to ask on)",
@@ -320,7 +335,7 @@ async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow:
         if !go {
             cfn::discard(&aws.cfn, &change_set).await?;
             eprintln!("not deployed; the change set is deleted");
-            return Ok(());
+            return Ok(None);
         }
     }
     let since = match existing {
@@ -358,7 +373,5 @@ async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow:
         "stack {stack} is {}",
         settled.stack_status().map_or("?", |s| s.as_str())
     );
-    crate::outputs::print(&settled);
-    started.report(&aws);
-    Ok(())
+    Ok(Some(settled))
 }

@@ -49,11 +49,17 @@ const ORDER: [&str; 7] = {
 
 /// Prints `key = value` lines on stdout, so scripts can read them.
 pub(crate) fn print(stack: &Stack) {
-    let mut outputs: Vec<(&str, &str)> = stack
-        .outputs()
-        .iter()
-        .filter_map(|o| Some((o.output_key()?, o.output_value()?)))
-        .collect();
+    print_pairs(
+        stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+            .collect(),
+    );
+}
+
+/// Prints outputs in [`ORDER`], then any others, as `key = value` lines on stdout.
+pub(crate) fn print_pairs(mut outputs: Vec<(String, String)>) {
     outputs.sort_by_key(|(key, _)| ORDER.iter().position(|k| k == key).unwrap_or(ORDER.len()));
     for (key, value) in outputs {
         println!("{key} = {value}");

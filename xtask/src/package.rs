@@ -145,9 +145,6 @@ fn build(arch: Arch) -> anyhow::Result<PathBuf> {
     for function in FUNCTIONS {
         command.args(["-p", function]);
     }
-    // aws-lc-rs otherwise spends ~21 ms gathering jitter entropy at the first
-    // TLS handshake of every cold start (aws-lc-rs #922).
-    command.env("AWS_LC_SYS_NO_JITTER_ENTROPY", "1");
     let cross = !host_matches(arch);
     if cross {
         check_cross_prerequisites(arch, &mut command)?;

@@ -15,11 +15,13 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let root = testkit::workspace_root();
+    let root = local::venv::workspace_root();
     step("install the pinned test tools (moto, cfn-lint, checkov)");
-    let venv = testkit::ensure_venv().context(
-        "cannot set up the test tools; check that python3 with venv and pip can reach PyPI",
-    )?;
+    let venv = local::venv::ensure(&[
+        local::venv::moto_requirements(),
+        root.join("testkit").join("requirements.txt"),
+    ])
+    .context("cannot set up the test tools; check that python3 with venv and pip can reach PyPI")?;
 
     step("cargo fmt --check");
     cargo(&["fmt", "--all", "--", "--check"]).context("code is not formatted: run `cargo fmt`")?;
@@ -42,7 +44,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
     step("moto launcher tests (python -m unittest)");
     // The launcher's tests also create, update and delete the real template.
-    let template = testkit::target_dir().join("moto-sign-in.json");
+    let template = local::venv::target_dir().join("moto-sign-in.json");
     let settings = infra::Settings::new(infra::StackName::new("moto-test")?);
     std::fs::write(&template, infra::sign_in_stack(&settings).to_json())
         .with_context(|| format!("cannot write {}", template.display()))?;
@@ -75,7 +77,7 @@ fn cargo(args: &[&str]) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
         .args(args)
-        .current_dir(testkit::workspace_root())
+        .current_dir(local::venv::workspace_root())
         .status()
         .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
     if status.success() {
