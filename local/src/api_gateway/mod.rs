@@ -212,3 +212,5 @@ pub struct CognitoAuthorizer {
     pub identity_validation_expression: Option<String>,
 }
 
+#[cfg(test)]
+mod tests;
