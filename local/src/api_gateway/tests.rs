@@ -885,6 +885,18 @@ async fn gateway_answers_unknown_routes_and_refused_tokens() {
             .unwrap();
         assert_eq!(answer(response).await, unauthorized);
     }
+    let not_text = reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap();
+    let response = http
+        .get(format!("{base}/dev/auth/login"))
+        .header("Authorization", not_text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer(response).await,
+        unauthorized,
+        "a header that is not text"
+    );
     assert!(fake.seen().is_empty(), "no function ran");
     running.stop().await;
 }
