@@ -2,8 +2,6 @@
 //! client, and carried from page to page in the query string, as Cognito's
 //! own `/login?<same params>` does.
 
-use std::fmt;
-
 use super::AppClient;
 
 /// Form- or query-encoded pairs, in order.
@@ -69,12 +67,6 @@ impl OAuthError {
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
         }
-    }
-}
-
-impl fmt::Display for OAuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
