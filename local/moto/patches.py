@@ -1,4 +1,4 @@
-"""Makes moto 5.2.5's CloudFormation behave like the real service.
+"""Makes moto 5.2.5's CloudFormation (and Cognito) behave like the real services.
 
 The product is written for AWS CloudFormation, never for moto, so where moto
 differs, the test server is made to behave like CloudFormation.  `apply()`
@@ -21,6 +21,10 @@ difference was first reproduced with boto3 against an unpatched server.
   applied; a Lambda function with missing S3 code fails, keeps LoggingConfig
   and Architectures; a table gets SSE and point-in-time recovery and can be
   updated; a log group's retention and a role's policies can be updated.
+- `cognito_fixes`: user pools with `CaseSensitive=false` find a user whatever
+  the case; the ID token's `email` is the stored address, `email_verified` is
+  a boolean claim, and a `nonce` passed in InitiateAuth's ClientMetadata
+  becomes a claim (the hosted-UI stand-in's channel for it).
 - `cfn_types` (registered separately) adds the Cognito, API Gateway
   authorizer/stage, bucket policy and Lambda permission types.
 
@@ -36,6 +40,7 @@ from moto.cloudformation import responses as cfn_responses
 from moto.s3.models import FakeBucket
 
 import change_sets
+import cognito_fixes
 import resource_fixes
 import stack_operations
 
@@ -71,3 +76,4 @@ def apply() -> None:
     resource_fixes.table_like_cloudformation()
     resource_fixes.log_group_like_cloudformation()
     resource_fixes.role_like_cloudformation()
+    cognito_fixes.apply()

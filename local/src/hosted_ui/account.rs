@@ -1,0 +1,324 @@
+//! The managed-login pages a person uses: sign in, sign up, confirm the
+//! account with the e-mailed code, and the local outbox of those e-mails.
+//!
+//! Every page carries the authorize request in its query string (checked
+//! again on every request, as it comes from outside) so that signing up and
+//! confirming end at the callback like a plain sign-in.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::ACCEPT;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq as _;
+
+use super::cognito::{INCORRECT, Refused, SignIn};
+use super::pages::{self, Banner, found, unavailable, with_cookie};
+use super::params::{Authorize, Params, Refusal};
+use super::session::{CSRF_FIELD, CsrfToken};
+use super::{CONFIRMATION_LIFETIME, HostedUi, is_fresh};
+
+/// The notice after a confirmation (`notice=confirmed`); the text is ours,
+/// never the query's.
+const CONFIRMED: &str = "Your account is confirmed. Sign in to continue.";
+const EXPIRED_FORM: &str = "This page has expired. Please try again.";
+const CODE_MISMATCH: &str = "Invalid verification code provided, please try again.";
+const CODE_EXPIRED: &str = "Invalid code provided, please request a code again.";
+
+/// A page whose form is bound to the browser's CSRF cookie (set here if the
+/// browser has none yet).
+fn form_page(headers: &HeaderMap, render: impl FnOnce(&str) -> Response) -> Response {
+    let (csrf, set_cookie) = CsrfToken::for_form(headers);
+    let response = render(csrf.as_str());
+    match set_cookie {
+        Some(cookie) => with_cookie(response, &cookie),
+        None => response,
+    }
+}
+
+/// A submitted form, with the checks every POST makes first.
+struct Submission {
+    auth: Authorize,
+    form: Params,
+    csrf_ok: bool,
+}
+
+impl HostedUi {
+    fn submission(
+        &self,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<Submission, Refusal> {
+        let params = Params::parse(query.map(str::as_bytes));
+        let auth = Authorize::check(&params, &self.client)?;
+        let form = Params::parse(Some(body));
+        let csrf_ok = CsrfToken::matches(headers, form.get(CSRF_FIELD));
+        Ok(Submission {
+            auth,
+            form,
+            csrf_ok,
+        })
+    }
+
+    fn authorize_from(&self, query: Option<&str>) -> Result<(Authorize, Params), Refusal> {
+        let params = Params::parse(query.map(str::as_bytes));
+        Authorize::check(&params, &self.client).map(|auth| (auth, params))
+    }
+
+    /// Takes the code for `email` if `code` is it: single use, 24 hours.
+    fn take_confirmation(&self, email: &str, code: &str) -> Result<(), &'static str> {
+        let key = email.to_lowercase();
+        let now = self.now();
+        let mut memory = self.memory();
+        let Some(waiting) = memory.confirmations.get(&key) else {
+            return Err(CODE_EXPIRED);
+        };
+        if !is_fresh(waiting.sent, now, CONFIRMATION_LIFETIME) {
+            memory.confirmations.remove(&key);
+            return Err(CODE_EXPIRED);
+        }
+        if !bool::from(waiting.code.as_bytes().ct_eq(code.as_bytes())) {
+            return Err(CODE_MISMATCH);
+        }
+        memory.confirmations.remove(&key);
+        Ok(())
+    }
+
+    fn has_live_confirmation(&self, email: &str) -> bool {
+        let now = self.now();
+        self.memory()
+            .confirmations
+            .get(&email.to_lowercase())
+            .is_some_and(|waiting| is_fresh(waiting.sent, now, CONFIRMATION_LIFETIME))
+    }
+}
+
+/// `GET /login`.
+pub(super) async fn sign_in_form(
+    State(ui): State<Arc<HostedUi>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let (auth, params) = match ui.authorize_from(query.as_deref()) {
+        Ok(checked) => checked,
+        Err(refusal) => return ui.refuse(refusal),
+    };
+    let banner = Banner {
+        notice: (params.get("notice") == Some("confirmed")).then_some(CONFIRMED),
+        error: None,
+    };
+    let email = params.get("email").unwrap_or_default();
+    form_page(&headers, |csrf| {
+        pages::sign_in(StatusCode::OK, &auth.query(), csrf, email, &banner)
+    })
+}
+
+/// `POST /login`: the pool checks the password; success ends at the callback.
+pub(super) async fn sign_in(
+    State(ui): State<Arc<HostedUi>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Submission {
+        auth,
+        form,
+        csrf_ok,
+    } = match ui.submission(query.as_deref(), &headers, &body) {
+        Ok(submission) => submission,
+        Err(refusal) => return ui.refuse(refusal),
+    };
+    let email = form.get("email").map(str::trim).unwrap_or_default();
+    let again = |status, error: &str| {
+        form_page(&headers, |csrf| {
+            let banner = Banner {
+                notice: None,
+                error: Some(error),
+            };
+            pages::sign_in(status, &auth.query(), csrf, email, &banner)
+        })
+    };
+    if !csrf_ok {
+        return again(StatusCode::FORBIDDEN, EXPIRED_FORM);
+    }
+    let Some(password) = form.get("password").filter(|_| !email.is_empty()) else {
+        return again(
+            StatusCode::BAD_REQUEST,
+            "Enter your e-mail address and password.",
+        );
+    };
+    match ui
+        .password_sign_in(email, password, auth.nonce.as_deref())
+        .await
+    {
+        SignIn::Tokens(tokens) => ui.complete_sign_in(&auth, email, tokens),
+        SignIn::Incorrect => again(StatusCode::BAD_REQUEST, INCORRECT),
+        SignIn::Unconfirmed => {
+            // As Cognito's page does for an unconfirmed account (the password
+            // was right): on to the confirmation, with a code if none is valid.
+            if !ui.has_live_confirmation(email) {
+                ui.send_confirmation_code(email);
+            }
+            found(&format!(
+                "/confirm?{}",
+                auth.query_with(&[("email", email)])
+            ))
+        }
+        SignIn::Unsupported(message) => again(StatusCode::BAD_REQUEST, &message),
+        SignIn::Failed(message) => unavailable(&message),
+    }
+}
+
+/// `GET /signup`.
+pub(super) async fn sign_up_form(
+    State(ui): State<Arc<HostedUi>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let (auth, _) = match ui.authorize_from(query.as_deref()) {
+        Ok(checked) => checked,
+        Err(refusal) => return ui.refuse(refusal),
+    };
+    form_page(&headers, |csrf| {
+        pages::sign_up(StatusCode::OK, &auth.query(), csrf, "", &Banner::default())
+    })
+}
+
+/// `POST /signup`: the pool checks the password policy; then a code goes out.
+pub(super) async fn sign_up(
+    State(ui): State<Arc<HostedUi>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Submission {
+        auth,
+        form,
+        csrf_ok,
+    } = match ui.submission(query.as_deref(), &headers, &body) {
+        Ok(submission) => submission,
+        Err(refusal) => return ui.refuse(refusal),
+    };
+    let email = form.get("email").map(str::trim).unwrap_or_default();
+    let again = |status, error: &str| {
+        form_page(&headers, |csrf| {
+            let banner = Banner {
+                notice: None,
+                error: Some(error),
+            };
+            pages::sign_up(status, &auth.query(), csrf, email, &banner)
+        })
+    };
+    if !csrf_ok {
+        return again(StatusCode::FORBIDDEN, EXPIRED_FORM);
+    }
+    let Some(password) = form.get("password").filter(|_| !email.is_empty()) else {
+        return again(
+            StatusCode::BAD_REQUEST,
+            "Enter your e-mail address and a password.",
+        );
+    };
+    match ui.register(email, password).await {
+        Ok(()) => {
+            ui.send_confirmation_code(email);
+            found(&format!(
+                "/confirm?{}",
+                auth.query_with(&[("email", email)])
+            ))
+        }
+        Err(Refused(message)) => again(StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+/// `GET /confirm`.
+pub(super) async fn confirm_form(
+    State(ui): State<Arc<HostedUi>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let (auth, params) = match ui.authorize_from(query.as_deref()) {
+        Ok(checked) => checked,
+        Err(refusal) => return ui.refuse(refusal),
+    };
+    let email = params.get("email").unwrap_or_default();
+    form_page(&headers, |csrf| {
+        pages::confirm(
+            StatusCode::OK,
+            &auth.query(),
+            csrf,
+            email,
+            &Banner::default(),
+        )
+    })
+}
+
+/// `POST /confirm`: the stand-in checks its code, then moto confirms the
+/// account and the e-mail is marked verified; back to the sign-in form.
+pub(super) async fn confirm(
+    State(ui): State<Arc<HostedUi>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Submission {
+        auth,
+        form,
+        csrf_ok,
+    } = match ui.submission(query.as_deref(), &headers, &body) {
+        Ok(submission) => submission,
+        Err(refusal) => return ui.refuse(refusal),
+    };
+    let email = form.get("email").map(str::trim).unwrap_or_default();
+    let again = |status, error: &str| {
+        form_page(&headers, |csrf| {
+            let banner = Banner {
+                notice: None,
+                error: Some(error),
+            };
+            pages::confirm(status, &auth.query(), csrf, email, &banner)
+        })
+    };
+    if !csrf_ok {
+        return again(StatusCode::FORBIDDEN, EXPIRED_FORM);
+    }
+    let Some(code) = form
+        .get("code")
+        .map(str::trim)
+        .filter(|_| !email.is_empty())
+    else {
+        return again(
+            StatusCode::BAD_REQUEST,
+            "Enter your e-mail address and the code.",
+        );
+    };
+    if let Err(message) = ui.take_confirmation(email, code) {
+        return again(StatusCode::BAD_REQUEST, message);
+    }
+    match ui.confirm_account(email, code).await {
+        Ok(()) => found(&format!(
+            "/login?{}",
+            auth.query_with(&[("email", email), ("notice", "confirmed")])
+        )),
+        Err(Refused(message)) => again(StatusCode::BAD_REQUEST, &message),
+    }
+}
+
+/// `GET /_local/mail`: every e-mail sent, as a page or (`Accept:
+/// application/json`) as `[{"to","code","sent"}]`.
+pub(super) async fn mailbox(State(ui): State<Arc<HostedUi>>, headers: HeaderMap) -> Response {
+    let wants_json = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("application/json"));
+    let outbox = ui.outbox();
+    if wants_json {
+        Json(outbox).into_response()
+    } else {
+        pages::mailbox(&outbox)
+    }
+}
