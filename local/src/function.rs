@@ -11,29 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::api_gateway::InvokeError;
 use crate::runtime_api::{Outcome, RuntimeApi};
 
 /// Where a function's output lines go: `(function name, line)`.
 pub type LineSink = Arc<dyn Fn(&str, &str) + Send + Sync>;
-
-/// Why an invocation has no response.
-#[derive(Debug, thiserror::Error)]
-pub enum InvokeError {
-    /// The function reported an error (`…/invocation/{id}/error` or `/init/error`).
-    #[error("the function failed: {error_type}: {message}")]
-    Function {
-        /// The reported `errorType`.
-        error_type: String,
-        /// The reported `errorMessage`.
-        message: String,
-    },
-    /// No answer within the function's timeout.
-    #[error("the function did not answer within {0:?}")]
-    Timeout(Duration),
-    /// The process could not be started or died during the invocation.
-    #[error("the function's process is not running: {0}")]
-    Unavailable(String),
-}
 
 /// How to start one function's process.
 #[derive(Debug, Clone)]
@@ -149,19 +131,11 @@ impl Function {
                 .map_err(|err| InvokeError::Unavailable(err.to_string()))?;
             match outcome {
                 Some(Outcome::Response(value)) => return Ok(value),
-                Some(Outcome::Error(report)) => {
-                    return Err(InvokeError::Function {
-                        error_type: report.error_type,
-                        message: report.error_message,
-                    });
-                }
+                Some(Outcome::Error(report)) => return Err(InvokeError::Function(report)),
                 None => {}
             }
             if let Some(report) = api.init_error() {
-                return Err(InvokeError::Function {
-                    error_type: report.error_type,
-                    message: report.error_message,
-                });
+                return Err(InvokeError::Function(report));
             }
             let exited = self
                 .lock()
@@ -175,7 +149,7 @@ impl Function {
             if started.elapsed() >= timeout {
                 // Lambda ends an environment whose invocation timed out.
                 self.stop();
-                return Err(InvokeError::Timeout(timeout));
+                return Err(InvokeError::Timeout);
             }
         }
     }

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod moto;
 pub mod origins;
 pub mod runtime_api;
+pub mod system;
 
 pub mod venv;
 

@@ -11,6 +11,7 @@ mod destroy;
 mod diff;
 #[cfg(test)]
 mod follow_tests;
+mod local;
 mod outputs;
 mod package;
 mod stack_args;
@@ -36,6 +37,8 @@ enum Command {
     Deploy(deploy::Args),
     /// Show what a deploy would change, without changing anything.
     Diff(diff::Args),
+    /// The whole system on this machine (moto, a hosted-UI stand-in, the API, the real functions).
+    Local(local::Args),
     /// Print the outputs of the deployed stack.
     Outputs(outputs::Args),
     /// Empty the buckets and delete the stack (and the artifacts stack).
@@ -51,6 +54,7 @@ fn main() -> std::process::ExitCode {
         Command::Package(args) => package::run(args),
         Command::Deploy(args) => deploy::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Local(args) => local::run(args),
         Command::Outputs(args) => outputs::run(args),
         Command::Destroy(args) => destroy::run(args),
         Command::Test(args) => test::run(args),

@@ -17,6 +17,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod browser;
+pub mod local_mode;
+
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{Credentials, Region};
 pub use testkit::Moto;

@@ -1,0 +1,163 @@
+//! `cargo xtask local`: the whole system on this machine, no AWS account.
+//!
+//! It builds and packages the functions as `deploy` does, starts moto,
+//! deploys the real stack into it through the same deploy code, then serves
+//! the hosted-UI stand-in, the API Gateway front and the functions' real
+//! `bootstrap` binaries on loopback until Ctrl-C.
+
+use std::io::ErrorKind;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+
+use crate::aws::Aws;
+use crate::deploy::{self, Checked};
+use crate::package::Arch;
+
+/// Options of `cargo xtask local`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Port of the API (the sign-in URL is on it); the hosted UI takes the
+    /// next one. 0 picks any free ports.
+    #[arg(long, default_value_t = 4000)]
+    port: u16,
+    /// The stack's name; every resource name derives from it.
+    #[arg(long, env = "SIGNIN_STACK_NAME", default_value = "sign-in")]
+    stack_name: String,
+    /// The API Gateway stage (the first segment of the API's paths).
+    #[arg(long, default_value = "dev")]
+    stage: String,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<()> {
+    let stack_name = infra::StackName::new(&args.stack_name).context("cannot use --stack-name")?;
+    let mut settings = infra::Settings::new(stack_name);
+    settings.stage = infra::StageName::new(&args.stage).context("cannot use --stage")?;
+    let arch = host_arch()?;
+    settings.architecture = match arch {
+        Arch::X86_64 => infra::Architecture::X86_64,
+        Arch::Arm64 => infra::Architecture::Arm64,
+    };
+    let (api_listener, hosted_ui_listener) = listeners(args.port)?;
+    let packages = deploy::build(arch)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        eprintln!("starting moto (the AWS APIs) on 127.0.0.1");
+        let moto = local::moto::Moto::start().context(
+            "cannot start moto; local mode needs python3 with venv and pip (Debian: \
+             `apt-get install python3-venv python3-pip`)",
+        )?;
+        let aws = Aws::from_config(&moto.sdk_config().await)?;
+        let checked = Checked {
+            settings,
+            domain_prefix: None,
+        };
+        let stack = checked.stack().as_str().to_owned();
+        deploy::apply(&aws, &checked, &packages, true)
+            .await
+            .with_context(|| format!("cannot deploy stack {stack} into moto"))?;
+
+        let work_dir = local::venv::target_dir().join("local").join(&stack);
+        let running = local::system::start(
+            &moto,
+            local::system::Options {
+                stack_name: stack.clone(),
+                stage: args.stage.clone(),
+                api_listener,
+                hosted_ui_listener,
+                zips: packages.into_iter().map(|p| p.zip).collect(),
+                work_dir,
+                show: Arc::new(|line: &str| eprintln!("{line}")),
+            },
+        )
+        .await
+        .context("cannot serve the stack deployed in moto")?;
+
+        let mut outputs = running.outputs.clone();
+        outputs.push(("HostedUiUrl".to_owned(), running.hosted_ui_origin.clone()));
+        outputs.push((
+            "MailUrl".to_owned(),
+            format!("{}/_local/mail", running.hosted_ui_origin),
+        ));
+        outputs.push(("AwsEndpointUrl".to_owned(), moto.endpoint().to_owned()));
+        crate::outputs::print_pairs(outputs);
+        let table = running
+            .outputs
+            .iter()
+            .find(|(key, _)| key == infra::stack::outputs::TABLE_NAME)
+            .map_or("TABLE", |(_, value)| value.as_str());
+        eprintln!(
+            "\nlocal mode is running: open the SignInUrl above in a browser, sign up, and read the \
+             confirmation code on this terminal or at the MailUrl.\n\
+             look at the data with the AWS CLI:\n  \
+             AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+             aws --endpoint-url {} dynamodb scan --table-name {table}\n\
+             press Ctrl-C to stop everything (moto keeps its data in memory only)",
+            moto.endpoint()
+        );
+        wait_for_stop().await?;
+        eprintln!("stopping");
+        running.stop().await;
+        drop(moto);
+        Ok(())
+    })
+}
+
+/// The processor this machine runs the functions' binaries on: local mode
+/// runs the very zips `deploy` ships, built for `provided.al2023` (Linux).
+fn host_arch() -> anyhow::Result<Arch> {
+    if std::env::consts::OS != "linux" {
+        bail!(
+            "local mode runs the functions' Linux binaries and needs Linux (this is {}); \
+             run it in a Linux VM or container",
+            std::env::consts::OS
+        );
+    }
+    match std::env::consts::ARCH {
+        "x86_64" => Ok(Arch::X86_64),
+        "aarch64" => Ok(Arch::Arm64),
+        other => bail!("local mode needs an x86_64 or arm64 machine; this one is {other}"),
+    }
+}
+
+/// Binds the API's port and the hosted UI's (the next one) before anything
+/// is built, so a port in use fails in a second.
+fn listeners(port: u16) -> anyhow::Result<(TcpListener, TcpListener)> {
+    let bind = |port: u16| {
+        TcpListener::bind(("127.0.0.1", port)).map_err(|err| {
+            if err.kind() == ErrorKind::AddrInUse {
+                anyhow::anyhow!(
+                    "port {port} on 127.0.0.1 is in use (is another `cargo xtask local` running?); \
+                     pass --port with a free one, or --port 0 for any free ports"
+                )
+            } else {
+                anyhow::Error::new(err).context(format!("cannot listen on 127.0.0.1:{port}"))
+            }
+        })
+    };
+    let api = bind(port)?;
+    let next = if port == 0 {
+        0
+    } else {
+        port.checked_add(1)
+            .context("--port must leave room for the hosted UI on the next port")?
+    };
+    Ok((api, bind(next)?))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn wait_for_stop() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot listen for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
