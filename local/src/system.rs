@@ -21,6 +21,7 @@ use crate::logs::Shipper;
 use crate::moto::{Moto, REGION};
 use crate::origins::OriginMap;
 use crate::{Clock, system_clock};
+use infra::Resource;
 
 /// Why the system could not start.
 #[derive(Debug, thiserror::Error)]
@@ -81,8 +82,6 @@ pub struct Running {
     pub api_origin: String,
     /// The hosted-UI stand-in's origin.
     pub hosted_ui_origin: String,
-    /// The stack's resources: logical id → physical id.
-    pub resources: HashMap<String, String>,
     servers: Vec<tokio::task::JoinHandle<()>>,
     stop: tokio::sync::watch::Sender<bool>,
     _functions: Arc<Functions>,
@@ -136,7 +135,6 @@ pub async fn start(moto: &Moto, options: Options) -> Result<Running, Error> {
         .into_iter()
         .next()
         .ok_or_else(|| Error::Stack(format!("stack {} is not in moto", options.stack_name)))?;
-    let mut resources = HashMap::new();
     let mut functions = Vec::new();
     let mut rest_api = None;
     let mut pager = cfn
@@ -147,19 +145,16 @@ pub async fn start(moto: &Moto, options: Options) -> Result<Running, Error> {
         .send();
     while let Some(resource) = pager.next().await {
         let resource = resource.map_err(moto_err("list the stack's resources"))?;
-        let (Some(logical), Some(physical), Some(kind)) = (
-            resource.logical_resource_id(),
-            resource.physical_resource_id(),
-            resource.resource_type(),
-        ) else {
+        let (Some(physical), Some(kind)) =
+            (resource.physical_resource_id(), resource.resource_type())
+        else {
             continue;
         };
-        match kind {
-            "AWS::Lambda::Function" => functions.push(physical.to_owned()),
-            "AWS::ApiGateway::RestApi" => rest_api = Some(physical.to_owned()),
-            _ => {}
+        if kind == <infra::lambda::Function as Resource>::TYPE {
+            functions.push(physical.to_owned());
+        } else if kind == <infra::apigateway::RestApi as Resource>::TYPE {
+            rest_api = Some(physical.to_owned());
         }
-        resources.insert(logical.to_owned(), physical.to_owned());
     }
     let rest_api =
         rest_api.ok_or_else(|| Error::Stack("the stack has no REST API to serve".to_owned()))?;
@@ -281,7 +276,6 @@ pub async fn start(moto: &Moto, options: Options) -> Result<Running, Error> {
         outputs,
         api_origin,
         hosted_ui_origin,
-        resources,
         servers,
         stop,
         _functions: functions,
