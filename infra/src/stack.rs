@@ -7,7 +7,6 @@
 //! synthesizing needs no build and no credentials.
 
 use contract::{auth as auth_env, login as login_env, routes};
-use indexmap::IndexMap;
 
 use crate::apigateway::{
     AccessLogSetting, ApiResource, Authorizer, Deployment, EndpointConfiguration, Integration,
@@ -15,8 +14,8 @@ use crate::apigateway::{
 };
 use crate::cognito::{
     AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, Policies, RecoveryOption,
-    TokenValidityUnits, UserPool, UserPoolClient, UserPoolDomain, UsernameConfiguration,
-    VerificationMessageTemplate,
+    TokenValidityUnits, UserAttributeUpdateSettings, UserPool, UserPoolClient, UserPoolDomain,
+    UsernameConfiguration, VerificationMessageTemplate,
 };
 use crate::dynamodb::{
     AttributeDefinition, KeySchema, PointInTimeRecoverySpecification, SseSpecification, Table,
@@ -28,7 +27,7 @@ use crate::s3::{
     AbortIncompleteMultipartUpload, Bucket, LifecycleConfiguration, LifecycleRule,
     NoncurrentVersionExpiration, OwnershipControls, OwnershipControlsRule, VersioningConfiguration,
 };
-use crate::{Expr, Handle, Parameter, Settings, Template, shared};
+use crate::{Expr, Handle, Mfa, Parameter, Settings, Template, Throttle, shared};
 
 /// The template parameter names, for whoever deploys the template.
 pub mod params {
@@ -63,10 +62,6 @@ pub mod outputs {
 
 /// The greetings the login function picks from, as the original shipped them.
 pub const GREETINGS: [&str; 4] = ["Hello", "Shalom", "Hi", "Marhaba"];
-
-/// Steady requests per second and burst the stage allows, across all callers.
-const THROTTLE_RATE: f64 = 10.0;
-const THROTTLE_BURST: u32 = 20;
 
 /// Builds the sign-in stack's template.
 pub fn sign_in_stack(settings: &Settings) -> Template {
@@ -178,6 +173,21 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
             verification_message_template: Some(VerificationMessageTemplate {
                 default_email_option: "CONFIRM_WITH_CODE".into(),
             }),
+            // A changed address takes effect only once its owner types the
+            // code sent to it: until then `email` (the name logins are kept
+            // under) stays the old, verified one.
+            user_attribute_update_settings: Some(UserAttributeUpdateSettings {
+                attributes_require_verification_before_update: vec!["email".into()],
+            }),
+            mfa_configuration: Some(
+                match settings.mfa {
+                    Mfa::Off => "OFF",
+                    Mfa::Required => "ON",
+                }
+                .into(),
+            ),
+            enabled_mfas: (settings.mfa == Mfa::Required)
+                .then(|| vec!["SOFTWARE_TOKEN_MFA".into()]),
             // `destroy` must be able to remove the pool with the stack.
             deletion_protection: Some("INACTIVE".into()),
         },
@@ -199,40 +209,39 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
             allowed_oauth_flows_user_pool_client: Some(true),
             allowed_oauth_scopes: Some(vec!["openid".into(), "email".into()]),
             callback_urls: Some(vec![callback_url.clone()]),
-            // After signing out a person lands on the callback without a
-            // code, which answers with a link to sign in again.
+            // After signing out a person lands on `/auth` without a code,
+            // which starts a new sign-in.
             logout_urls: Some(vec![callback_url.clone()]),
             supported_identity_providers: Some(vec!["COGNITO".into()]),
+            // Only what the flow needs: the login function reads `email`,
+            // `email_verified` and `sub` (always in the ID token); sign-up
+            // writes the address people sign in with.
+            read_attributes: Some(vec!["email".into(), "email_verified".into()]),
+            write_attributes: Some(vec!["email".into()]),
             explicit_auth_flows: Some(vec!["ALLOW_REFRESH_TOKEN_AUTH".into()]),
             prevent_user_existence_errors: Some("ENABLED".into()),
+            // The auth function revokes the refresh token it never uses.
             enable_token_revocation: Some(true),
+            // Each the shortest Cognito allows: the ID token is presented
+            // once, seconds after it is issued; the access token is not used;
+            // the refresh token is revoked at once, and expires within the
+            // hour should the revocation fail.
             auth_session_validity: Some(3),
-            access_token_validity: Some(60),
-            id_token_validity: Some(60),
-            refresh_token_validity: Some(30),
+            access_token_validity: Some(5),
+            id_token_validity: Some(5),
+            refresh_token_validity: Some(60),
             token_validity_units: Some(TokenValidityUnits {
                 access_token: "minutes".into(),
                 id_token: "minutes".into(),
-                refresh_token: "days".into(),
+                refresh_token: "minutes".into(),
             }),
         },
     );
     let hosted_ui = domain.base_url();
-    let token_url = Expr::concat([hosted_ui.clone(), "/oauth2/token".into()]);
-    // The redirect URI is a query value, so it is percent-encoded; its
-    // variable parts (API id, region, URL suffix) never need encoding.
-    let sign_in_url = Expr::concat([
-        hosted_ui,
-        "/oauth2/authorize?response_type=code&scope=openid+email&client_id=".into(),
-        client.id(),
-        "&redirect_uri=https%3A%2F%2F".into(),
-        api.id(),
-        ".execute-api.".into(),
-        Expr::REGION,
-        ".".into(),
-        Expr::URL_SUFFIX,
-        format!("%2F{stage}%2F{}", routes::AUTH).into(),
-    ]);
+    let endpoint = |path: &str| Expr::concat([hosted_ui.clone(), path.into()]);
+    // A sign-in starts at the API, which makes the state, the PKCE
+    // challenge and the nonce, then sends the browser to the hosted UI.
+    let sign_in_url = callback_url.clone();
 
     // What the login function records: every login in the table, the
     // latest per user in the bucket, the greetings in Parameter Store.
@@ -354,12 +363,14 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
         &mut t,
         settings,
         "AuthFunction",
-        "GET /auth: trades the Cognito code for tokens and calls the login route",
+        "GET /auth: starts a sign-in; as the callback, trades the code for tokens and calls the login route",
         auth_code,
         &auth_role,
         &auth_logs,
         [
-            (auth_env::TOKEN_URL, token_url),
+            (auth_env::AUTHORIZE_URL, endpoint("/oauth2/authorize")),
+            (auth_env::TOKEN_URL, endpoint("/oauth2/token")),
+            (auth_env::REVOKE_URL, endpoint("/oauth2/revoke")),
             (auth_env::CLIENT_ID, client.id()),
             (auth_env::USER_POOL_ID, pool.id()),
             (auth_env::REDIRECT_URI, callback_url.clone()),
@@ -416,10 +427,14 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
         authorization_type: "NONE".into(),
         authorizer_id: None,
         operation_name: Some("SignInCallback".into()),
-        request_parameters: Some(IndexMap::from([(
-            "method.request.querystring.code".to_owned(),
-            false,
-        )])),
+        // What Cognito's redirect carries, all optional: without them the
+        // request starts a sign-in.
+        request_parameters: Some(
+            ["code", "state", "error", "error_description"]
+                .into_iter()
+                .map(|name| (format!("method.request.querystring.{name}"), false))
+                .collect(),
+        ),
         integration: lambda_proxy(&auth_fn),
     };
     let login_method = Method {
@@ -442,7 +457,7 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
     t.skip_check(
         &auth_method,
         "CKV_AWS_59",
-        "The sign-in callback is public by design: Cognito redirects the browser here before the person holds a token; the code it carries is single-use",
+        "The sign-in start and callback are public by design: the person holds no token yet; a code is redeemed only with the state and PKCE verifier of the browser that started the sign-in",
     );
     let login_method = t.add("LoginMethod", login_method);
     let deployment = t.add(
@@ -469,13 +484,15 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
             stage_name: stage.into(),
             description: None,
             tracing_enabled: Some(true),
-            method_settings: Some(vec![MethodSetting {
-                resource_path: "/*".into(),
-                http_method: "*".into(),
-                throttling_burst_limit: Some(THROTTLE_BURST),
-                throttling_rate_limit: Some(THROTTLE_RATE),
-                metrics_enabled: Some(true),
-            }]),
+            // One bucket per route: a flood of the public `/auth` leaves the
+            // protected route its own limits, and the other way round.
+            method_settings: Some(vec![
+                route_throttle(&format!("/{}", routes::AUTH), settings.auth_throttle),
+                route_throttle(
+                    &format!("/{}/{}", routes::AUTH, routes::LOGIN),
+                    settings.login_throttle,
+                ),
+            ]),
             access_log_setting: access_logs.clone(),
         },
     );
@@ -510,7 +527,7 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
 
     t.output(
         outputs::SIGN_IN_URL,
-        "Open this to sign up or sign in",
+        "Open this to sign up or sign in (the API's /auth, which starts the sign-in)",
         sign_in_url,
     );
     t.output(
@@ -540,6 +557,18 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
         bucket.name(),
     );
     t
+}
+
+/// The stage's settings for `GET path`: its throttling, and metrics.
+fn route_throttle(path: &str, throttle: Throttle) -> MethodSetting {
+    MethodSetting {
+        // API Gateway's escaping: `/auth/login` is written `/~1auth~1login`.
+        resource_path: format!("/{}", path.replace('/', "~1")),
+        http_method: "GET".into(),
+        throttling_burst_limit: Some(throttle.burst()),
+        throttling_rate_limit: Some(throttle.rate()),
+        metrics_enabled: Some(true),
+    }
 }
 
 /// One JSON object per request; the fields API Gateway documents for `$context`.
@@ -636,7 +665,7 @@ fn function<const N: usize>(
         ),
         (
             "CKV_AWS_115",
-            "Bounded by the stage's throttling; reserving concurrency fails on accounts whose limit is the default 10",
+            "Bounded by each route's throttling; reserving concurrency fails on accounts whose limit is the default 10",
         ),
         (
             "CKV_AWS_173",

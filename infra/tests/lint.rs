@@ -7,18 +7,22 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use infra::{Architecture, Settings, StackName, Template};
+use infra::{Architecture, Mfa, Settings, StackName, Template, Throttle};
 use serde_json::{Map, Value};
 
-/// Every template we ship: the default stack, the stack with every option
-/// turned on, and the artifacts stack.
+/// Every template we ship: the default stack, the stack with MFA on, the
+/// stack with every option turned on, and the artifacts stack.
 fn templates() -> Vec<(&'static str, Template)> {
     let default = Settings::new(StackName::new("demo").unwrap());
-    let mut everything = default.clone();
+    let mut mfa = default.clone();
+    mfa.mfa = Mfa::Required;
+    let mut everything = mfa.clone();
     everything.api_access_logs = true;
     everything.architecture = Architecture::Arm64;
+    everything.auth_throttle = Throttle::new(0.5, 1).unwrap();
     vec![
         ("sign-in", infra::sign_in_stack(&default)),
+        ("sign-in-mfa", infra::sign_in_stack(&mfa)),
         ("sign-in-all-options", infra::sign_in_stack(&everything)),
         ("artifacts", infra::artifacts_stack()),
     ]

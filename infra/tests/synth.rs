@@ -9,7 +9,7 @@
 
 use expect_test::expect_file;
 use infra::stack::{GREETINGS, outputs, params};
-use infra::{Settings, StackName, Template};
+use infra::{Mfa, Settings, StackName, Template, Throttle};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -91,6 +91,7 @@ fn template_fits_inline_in_a_create_stack_call() {
     let mut settings = settings();
     settings.stack_name = StackName::new(&format!("a{}", "b".repeat(127))).unwrap();
     settings.api_access_logs = true;
+    settings.mfa = Mfa::Required;
     let size = infra::sign_in_stack(&settings).to_json().len();
     assert!(size < 51_200, "{size} bytes");
 }
@@ -158,14 +159,121 @@ fn the_app_client_uses_the_code_grant_with_a_secret_that_never_leaves_cognito() 
         !text.contains("ClientSecret"),
         "the secret is referenced somewhere"
     );
-    let sign_in = join(&parts(&t["Outputs"][outputs::SIGN_IN_URL]["Value"]));
-    for piece in [
-        "/oauth2/authorize?response_type=code&scope=openid+email&client_id=",
-        "&redirect_uri=https%3A%2F%2F",
-        "%2Fdev%2Fauth",
-    ] {
-        assert!(sign_in.contains(piece), "{piece} not in {sign_in}");
-    }
+}
+
+#[test]
+fn a_sign_in_starts_at_the_api_and_the_function_knows_the_hosted_uis_endpoints() {
+    let t = template();
+    // The sign-in link is the API's /auth: the function makes the state,
+    // the PKCE challenge and the nonce before sending anyone to Cognito.
+    let callback = parts(&t["Outputs"][outputs::CALLBACK_URL]["Value"]);
+    assert_eq!(
+        parts(&t["Outputs"][outputs::SIGN_IN_URL]["Value"]),
+        callback
+    );
+    let env = &resource(&t, "AuthFunction")["Properties"]["Environment"]["Variables"];
+    assert_eq!(parts(&env["SIGN_IN_URL"]), callback);
+    let hosted_ui = |path: &str| {
+        vec![
+            json!("https://"),
+            r#ref("UserPoolDomain"),
+            json!(".auth."),
+            r#ref("AWS::Region"),
+            json!(format!(".amazoncognito.com{path}")),
+        ]
+    };
+    assert_eq!(parts(&env["AUTHORIZE_URL"]), hosted_ui("/oauth2/authorize"));
+    assert_eq!(parts(&env["TOKEN_URL"]), hosted_ui("/oauth2/token"));
+    assert_eq!(parts(&env["REVOKE_URL"]), hosted_ui("/oauth2/revoke"));
+    // No URL in the template carries a query: the authorize request is built per sign-in.
+    assert!(!t.to_string().contains("oauth2/authorize?"));
+}
+
+#[test]
+fn the_pool_waits_for_a_new_email_to_be_verified_and_mfa_is_a_setting_that_is_off_by_default() {
+    let pool = |settings: &Settings| {
+        infra::sign_in_stack(settings).to_value()["Resources"]["UserPool"]["Properties"].clone()
+    };
+    let off = pool(&settings());
+    assert_eq!(
+        off["UserAttributeUpdateSettings"],
+        json!({ "AttributesRequireVerificationBeforeUpdate": ["email"] })
+    );
+    assert_eq!(off["AutoVerifiedAttributes"], json!(["email"]));
+    assert_eq!(off["MfaConfiguration"], "OFF");
+    assert!(off.get("EnabledMfas").is_none(), "{off}");
+
+    let mut required = settings();
+    required.mfa = Mfa::Required;
+    let on = pool(&required);
+    assert_eq!(on["MfaConfiguration"], "ON");
+    assert_eq!(on["EnabledMfas"], json!(["SOFTWARE_TOKEN_MFA"]));
+    assert!(on.get("SmsConfiguration").is_none(), "TOTP needs no SMS");
+    assert_eq!(
+        on["UserAttributeUpdateSettings"],
+        off["UserAttributeUpdateSettings"]
+    );
+}
+
+#[test]
+fn the_client_reads_and_writes_only_what_the_flow_needs_and_its_tokens_live_as_short_as_cognito_allows()
+ {
+    let t = template();
+    let client = &resource(&t, "UserPoolClient")["Properties"];
+    assert_eq!(client["ReadAttributes"], json!(["email", "email_verified"]));
+    assert_eq!(client["WriteAttributes"], json!(["email"]));
+    assert_eq!(client["EnableTokenRevocation"], true);
+    // Cognito's minimums: 3 minutes of hosted-UI session, 5 minutes of ID
+    // and access token, 60 minutes of refresh token (which the auth
+    // function revokes anyway).
+    let minutes = |name: &str, unit: &str| {
+        assert_eq!(client["TokenValidityUnits"][unit], "minutes", "{unit}");
+        client[name].as_u64().unwrap()
+    };
+    assert_eq!(client["AuthSessionValidity"], 3);
+    assert_eq!(minutes("IdTokenValidity", "IdToken"), 5);
+    assert_eq!(minutes("AccessTokenValidity", "AccessToken"), 5);
+    assert_eq!(minutes("RefreshTokenValidity", "RefreshToken"), 60);
+}
+
+#[test]
+fn each_route_has_its_own_throttling_from_the_settings() {
+    let throttles = |settings: &Settings| -> Vec<(String, String, f64, u64)> {
+        let t = infra::sign_in_stack(settings).to_value();
+        t["Resources"]["Stage"]["Properties"]["MethodSettings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                assert_eq!(m["MetricsEnabled"], true);
+                (
+                    m["ResourcePath"].as_str().unwrap().to_owned(),
+                    m["HttpMethod"].as_str().unwrap().to_owned(),
+                    m["ThrottlingRateLimit"].as_f64().unwrap(),
+                    m["ThrottlingBurstLimit"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // The resource paths are API Gateway's escaped ones for /auth and
+    // /auth/login, the paths of the two methods; no stage-wide "/*".
+    assert_eq!(
+        throttles(&settings()),
+        [
+            ("/~1auth".to_owned(), "GET".to_owned(), 10.0, 20),
+            ("/~1auth~1login".to_owned(), "GET".to_owned(), 5.0, 10),
+        ]
+    );
+    let mut custom = settings();
+    custom.auth_throttle = Throttle::new(2.5, 4).unwrap();
+    custom.login_throttle = Throttle::new(1.0, 2).unwrap();
+    assert_eq!(
+        throttles(&custom),
+        [
+            ("/~1auth".to_owned(), "GET".to_owned(), 2.5, 4),
+            ("/~1auth~1login".to_owned(), "GET".to_owned(), 1.0, 2),
+        ]
+    );
 }
 
 #[test]
@@ -344,9 +452,6 @@ fn a_method_change_replaces_the_deployment_and_the_stage_follows() {
     let mut other = settings();
     other.stage = infra::StageName::new("prod").unwrap();
     assert_eq!(deployment(&other), before);
-    // The stage is throttled.
-    assert_eq!(stage["MethodSettings"][0]["ThrottlingRateLimit"], 10.0);
-    assert_eq!(stage["MethodSettings"][0]["ThrottlingBurstLimit"], 20);
 }
 
 #[test]

@@ -190,8 +190,13 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
         !env.is_empty(),
         "the deployed login function has no environment"
     );
-    let response =
-        invoke_release(&moto, "login", "functions/login/tests/data/login.json", env).await;
+    let response = invoke_release_event(
+        &moto,
+        "login",
+        fixture("functions/login/tests/data/login.json"),
+        env,
+    )
+    .await;
     assert_eq!(response["statusCode"], 200, "{response}");
     let logins = dynamodb
         .scan()
@@ -215,8 +220,19 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
     // The real auth binary with the deployed function's environment: its
     // client id and pool id must find the deployed client's secret in
     // Cognito, and the token request must carry exactly that pair. The token
-    // endpoint and the protected route are stood in locally (no emulator has them).
+    // and revocation endpoints and the protected route are stood in locally
+    // (no emulator has them). The sign-in starts in one process and
+    // completes in another, with only the browser's cookie in between.
     let mut env = deployed_env(&lambda, &physical("AuthFunction")).await;
+    assert!(
+        env[contract::auth::AUTHORIZE_URL].starts_with("https://")
+            && env[contract::auth::AUTHORIZE_URL].ends_with("/oauth2/authorize"),
+        "{env:?}"
+    );
+    assert_eq!(
+        env[contract::auth::SIGN_IN_URL],
+        output(infra::stack::outputs::SIGN_IN_URL)
+    );
     assert_eq!(
         env.get(contract::auth::CLIENT_ID),
         Some(&output(infra::stack::outputs::CLIENT_ID))
@@ -227,7 +243,55 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
         .unwrap()
         .to_owned();
     let stand_in = wiremock::MockServer::start().await;
-    let id_token = "eyJraWQiOiJrMSJ9.eyJlbWFpbCI6ImFubkBleGFtcGxlLmNvbSJ9.c2lnbmF0dXJl";
+    env.insert(
+        contract::auth::TOKEN_URL.to_owned(),
+        format!("{}/oauth2/token", stand_in.uri()),
+    );
+    env.insert(
+        contract::auth::REVOKE_URL.to_owned(),
+        format!("{}/oauth2/revoke", stand_in.uri()),
+    );
+    env.insert(
+        contract::auth::LOGIN_URL.to_owned(),
+        format!("{}/dev/auth/login", stand_in.uri()),
+    );
+    let start = invoke_release_event(
+        &moto,
+        "auth",
+        fixture("functions/auth/tests/data/auth_no_query.json"),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(start["statusCode"], 302, "{start}");
+    let location = start["headers"]["location"].as_str().unwrap();
+    assert!(
+        location.starts_with(&format!("{}?", env[contract::auth::AUTHORIZE_URL])),
+        "{location}"
+    );
+    let param = |name: &str| {
+        location
+            .split(['?', '&'])
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {location}"))
+            .to_owned()
+    };
+    let (state, nonce) = (param("state"), param("nonce"));
+    let cookie = start["headers"]["set-cookie"]
+        .as_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let id_token = format!(
+        "eyJraWQiOiJrMSJ9.{}.c2lnbmF0dXJl",
+        base64(&format!(
+            r#"{{"email":"ann@example.com","nonce":"{nonce}"}}"#
+        ))
+        .replace('+', "-")
+        .replace('/', "_")
+        .trim_end_matches('=')
+    );
     let basic = format!(
         "Basic {}",
         base64(&format!("{}:{secret}", env[contract::auth::CLIENT_ID]))
@@ -235,34 +299,53 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .and(wiremock::matchers::path("/oauth2/token"))
         .and(wiremock::matchers::header("authorization", basic.as_str()))
+        .and(wiremock::matchers::body_string_contains("code_verifier="))
         .respond_with(
             wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
                 "access_token": "eyJhY2Nlc3MiOnRydWV9.e30.c2ln",
                 "id_token": id_token,
+                "refresh_token": "eyJjdHkiOiJKV1QifQ.refresh.token",
                 "token_type": "Bearer",
-                "expires_in": 3600
+                "expires_in": 300
             })),
         )
+        .mount(&stand_in)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/oauth2/revoke"))
+        .and(wiremock::matchers::header("authorization", basic.as_str()))
+        .respond_with(wiremock::ResponseTemplate::new(200))
         .mount(&stand_in)
         .await;
     let answer =
         serde_json::json!({"message": "Hello ann@example.com", "username": "ann@example.com"});
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .and(wiremock::matchers::path("/dev/auth/login"))
-        .and(wiremock::matchers::header("authorization", id_token))
+        .and(wiremock::matchers::header(
+            "authorization",
+            id_token.as_str(),
+        ))
         .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(answer.clone()))
         .mount(&stand_in)
         .await;
-    env.insert(
-        contract::auth::TOKEN_URL.to_owned(),
-        format!("{}/oauth2/token", stand_in.uri()),
-    );
-    env.insert(
-        contract::auth::LOGIN_URL.to_owned(),
-        format!("{}/dev/auth/login", stand_in.uri()),
-    );
-    let response = invoke_release(&moto, "auth", "functions/auth/tests/data/auth.json", env).await;
+    let mut callback = fixture("functions/auth/tests/data/auth.json");
+    callback["queryStringParameters"]["state"] = serde_json::json!(state);
+    callback["multiValueQueryStringParameters"]["state"] = serde_json::json!([state]);
+    callback["headers"]["Cookie"] = serde_json::json!(cookie);
+    callback["multiValueHeaders"]["Cookie"] = serde_json::json!([cookie]);
+    let response = invoke_release_event(&moto, "auth", callback, env).await;
     assert_eq!(response["statusCode"], 200, "{response}");
+    let paths: Vec<_> = stand_in
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/oauth2/token", "/dev/auth/login", "/oauth2/revoke"]
+    );
 
     // Unchanged: "up to date", no upload, no stack operation.
     let events = event_count(&cfn, "sign-in").await;
@@ -709,16 +792,22 @@ async fn deployed_env(
 /// Runs the packaged release binary of `function` under the Runtime API
 /// stand-in, with `env` and AWS pointed at moto, on one fixture event, and
 /// returns its response.
-async fn invoke_release(
+/// A JSON fixture, by its path from the workspace root.
+fn fixture(path: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(common::workspace_root().join(path)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Runs the release binary of `function` on `event` and returns its answer.
+async fn invoke_release_event(
     moto: &Moto,
     function: &str,
-    fixture: &str,
+    event: serde_json::Value,
     mut env: std::collections::BTreeMap<String, String>,
 ) -> serde_json::Value {
     env.extend(moto.aws_env().into_iter().map(|(k, v)| (k.to_owned(), v)));
     let api = RuntimeApi::start().unwrap();
-    let event = std::fs::read_to_string(common::workspace_root().join(fixture)).unwrap();
-    let id = api.push_event(serde_json::from_str(&event).unwrap());
+    let id = api.push_event(event);
     let binary = testkit::target_dir().join("release").join(function);
     let run = tokio::task::spawn_blocking(move || api.run(binary, env, Duration::from_secs(30)))
         .await

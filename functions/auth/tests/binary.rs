@@ -1,6 +1,8 @@
 //! The real `auth` binary under a stand-in Runtime API, with the environment
 //! the stack gives it: the app client's secret comes from moto's Cognito, the
-//! token endpoint and the protected route from the wiremock stand-in.
+//! token and revocation endpoints and the protected route from the wiremock
+//! stand-in. A sign-in is started by one process and completed by another,
+//! as Lambda may do: everything in between lives in the browser's cookie.
 
 #![allow(clippy::unwrap_used)] // the setup helpers below run outside #[test] fns; a failed setup should stop the test loudly
 
@@ -9,7 +11,8 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{CODE, ID_TOKEN, StandIn, json_event, login_answer};
+use common::{CODE, StandIn, json_event, login_answer};
+use sha2::Digest;
 use testkit::runtime_api::RuntimeApi;
 
 fn moto() -> &'static testkit::Moto {
@@ -59,7 +62,9 @@ fn stack_env(stand_in: &StandIn, pool_id: &str, client_id: &str) -> Vec<(&'stati
     use contract::auth::*;
     let mut env = moto().aws_env();
     env.extend([
+        (AUTHORIZE_URL, common::AUTHORIZE_URL.to_owned()),
         (TOKEN_URL, stand_in.token_url()),
+        (REVOKE_URL, stand_in.revoke_url()),
         (CLIENT_ID, client_id.to_owned()),
         (USER_POOL_ID, pool_id.to_owned()),
         (REDIRECT_URI, common::REDIRECT_URI.to_owned()),
@@ -129,31 +134,66 @@ async fn the_binary_signs_a_person_in_end_to_end_without_logging_secrets() {
         }
         format!("Basic {out}")
     };
+    let env = stack_env(&stand_in, &pool_id, &client_id);
+
+    // The start, in one process.
+    let api = RuntimeApi::start().unwrap();
+    let id = api.push_event(common::as_json(common::start_event()));
+    let run_env = env.clone();
+    let start = tokio::task::spawn_blocking(move || {
+        api.run(env!("CARGO_BIN_EXE_auth"), run_env, Duration::from_secs(30))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(start.init_error.is_none(), "{start:?}");
+    let response = start
+        .response(&id)
+        .unwrap_or_else(|| panic!("no response: {start:?}"));
+    assert_eq!(response["statusCode"], 302, "{response}");
+    let location = response["headers"]["location"].as_str().unwrap();
+    let query: std::collections::BTreeMap<_, _> = common::query_of(location).into_iter().collect();
+    assert_eq!(query["client_id"], client_id);
+    let set_cookie = response["headers"]["set-cookie"].as_str().unwrap();
+    let (cookie, _) = common::cookie_attributes(set_cookie);
+
+    // Cognito would now show the hosted UI and redirect back; its token
+    // endpoint answers a request with the Basic header moto's secret makes
+    // and a verifier whose S256 is the challenge the start sent.
     use wiremock::matchers::{header, method, path};
     wiremock::Mock::given(method("POST"))
         .and(path("/oauth2/token"))
         .and(header("authorization", basic.as_str()))
-        .and(common::FormIs(
-            [
-                ("grant_type", "authorization_code"),
-                ("code", CODE),
-                ("redirect_uri", common::REDIRECT_URI),
-                ("client_id", client_id.as_str()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-        ))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(common::tokens()))
+        .and(VerifierFor(query["code_challenge"].clone()))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(common::tokens_for(&query["nonce"])),
+        )
         .mount(&stand_in.server)
         .await;
+    let id_token = common::id_token(&query["nonce"]);
     stand_in
-        .login_answers(wiremock::ResponseTemplate::new(200).set_body_json(login_answer()))
+        .login_answers_for(
+            &id_token,
+            wiremock::ResponseTemplate::new(200).set_body_json(login_answer()),
+        )
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/oauth2/revoke"))
+        .and(header("authorization", basic.as_str()))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&stand_in.server)
         .await;
 
+    // The callback, in another process.
+    let callback = common::with_cookie(
+        common::with_query(
+            json_event(),
+            &[("code", CODE), ("state", query["state"].as_str())],
+        ),
+        Some(&cookie),
+    );
     let api = RuntimeApi::start().unwrap();
-    let id = api.push_event(json_event());
-    let env = stack_env(&stand_in, &pool_id, &client_id);
+    let id = api.push_event(callback);
     let run = tokio::task::spawn_blocking(move || {
         api.run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
     })
@@ -168,14 +208,92 @@ async fn the_binary_signs_a_person_in_end_to_end_without_logging_secrets() {
     assert_eq!(response["statusCode"], 200, "{response}");
     let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     assert_eq!(body, login_answer());
-    let logs = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        stand_in.paths().await,
+        ["/oauth2/token", "/prod/auth/login", "/oauth2/revoke"]
+    );
+    let requests = stand_in.server.received_requests().await.unwrap();
+    let form: std::collections::BTreeMap<_, _> =
+        common::parse_form(std::str::from_utf8(&requests[0].body).unwrap())
+            .into_iter()
+            .collect();
+    assert_eq!(form["client_id"], client_id);
+    assert_eq!(form["code"], CODE);
+    let logs = format!(
+        "{}{}{}{}",
+        start.stdout, start.stderr, run.stdout, run.stderr
+    );
     assert!(!logs.is_empty());
-    for secret_text in [CODE, ID_TOKEN, secret.as_str()] {
+    let cookie_value = cookie.split_once('=').unwrap().1;
+    for secret_text in [
+        CODE,
+        id_token.as_str(),
+        common::REFRESH_TOKEN,
+        secret.as_str(),
+        query["state"].as_str(),
+        query["nonce"].as_str(),
+        query["code_challenge"].as_str(),
+        form["code_verifier"].as_str(),
+        cookie_value,
+    ] {
         assert!(
             !logs.contains(secret_text),
             "logs leak {secret_text:?}: {logs}"
         );
     }
+}
+
+/// Matches a token request whose `code_verifier` has `challenge` as its
+/// S256 (BASE64URL(SHA-256(verifier))).
+struct VerifierFor(String);
+
+impl wiremock::Match for VerifierFor {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        let Ok(body) = std::str::from_utf8(&request.body) else {
+            return false;
+        };
+        common::parse_form(body)
+            .iter()
+            .find(|(name, _)| name == "code_verifier")
+            .is_some_and(|(_, verifier)| {
+                common::base64url(&sha2::Sha256::digest(verifier.as_bytes())) == self.0
+            })
+    }
+}
+
+#[test]
+fn an_http_token_url_fails_the_cold_start_naming_it() {
+    let api = RuntimeApi::start().unwrap();
+    let id = api.push_event(json_event());
+    let env: Vec<_> = contract::auth::ALL
+        .iter()
+        .map(|name| {
+            let value = if *name == contract::auth::TOKEN_URL {
+                "http://example-login.auth.us-east-1.amazoncognito.com/oauth2/token"
+            } else {
+                "https://example.com/x"
+            };
+            (*name, value.to_owned())
+        })
+        .chain(moto().aws_env())
+        .collect();
+
+    let run = api
+        .run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
+        .unwrap();
+
+    let report = run
+        .init_error
+        .as_ref()
+        .unwrap_or_else(|| panic!("no /init/error"));
+    assert!(
+        report.error_message.contains(contract::auth::TOKEN_URL),
+        "{report:?}"
+    );
+    assert!(report.error_message.contains("https://"), "{report:?}");
+    assert_eq!(report.error_type, "Config.MalformedVariable");
+    assert!(!run.exit.unwrap().success());
+    assert!(run.outcome(&id).is_none(), "no event is served");
 }
 
 #[test]

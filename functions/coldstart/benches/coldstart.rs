@@ -29,6 +29,13 @@ use testkit::runtime_api::{Outcome, RuntimeApi};
 const ROUNDS: usize = 25;
 const PROBE_RUNS: usize = 25;
 
+/// A sign-in in flight, in the auth function's cookie format
+/// (`state.verifier.nonce`), and an ID token carrying its nonce.
+const SIGN_IN_STATE: &str = "c3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3Q";
+const SIGN_IN_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const SIGN_IN_NONCE: &str = "bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm8";
+/// `{"nonce":"<SIGN_IN_NONCE>"}` as the payload.
+const SIGN_IN_ID_TOKEN: &str = "eyJraWQiOiJrMSJ9.eyJub25jZSI6ImJtOXVZMlV0Ym05dVkyVXRibTl1WTJVdGJtOXVZMlV0Ym05dVkyVXRibTgifQ.c2ln";
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
@@ -224,9 +231,14 @@ fn main() {
         Mock::given(method("POST"))
             .and(path("/oauth2/token"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "id_token": "eyJraWQiOiJrMSJ9.e30.c2ln", "access_token": "a",
-                "token_type": "Bearer", "expires_in": 3600
+                "id_token": SIGN_IN_ID_TOKEN, "access_token": "a",
+                "refresh_token": "r", "token_type": "Bearer", "expires_in": 300
             })))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/oauth2/revoke"))
+            .respond_with(ResponseTemplate::new(200))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
@@ -243,7 +255,12 @@ fn main() {
     {
         use contract::auth::*;
         auth_env.extend([
+            (
+                AUTHORIZE_URL,
+                "https://example.auth.us-east-1.amazoncognito.com/oauth2/authorize".to_owned(),
+            ),
             (TOKEN_URL, format!("{}/oauth2/token", stand_in.uri())),
+            (REVOKE_URL, format!("{}/oauth2/revoke", stand_in.uri())),
             (CLIENT_ID, client_id.clone()),
             (USER_POOL_ID, pool_id.clone()),
             (
@@ -253,12 +270,17 @@ fn main() {
             (LOGIN_URL, format!("{}/prod/auth/login", stand_in.uri())),
             (
                 SIGN_IN_URL,
-                "https://example.auth.us-east-1.amazoncognito.com/login".to_owned(),
+                "https://abc123.execute-api.us-east-1.amazonaws.com/prod/auth".to_owned(),
             ),
         ]);
     }
-    let auth_event: Value =
+    // A whole callback: the sign-in cookie, its state, and a code.
+    let mut auth_event: Value =
         serde_json::from_str(include_str!("../../auth/tests/data/auth.json")).unwrap();
+    auth_event["queryStringParameters"]["state"] = json!(SIGN_IN_STATE);
+    auth_event["headers"]["Cookie"] = json!(format!(
+        "__Host-signin={SIGN_IN_STATE}.{SIGN_IN_VERIFIER}.{SIGN_IN_NONCE}"
+    ));
 
     let subjects: [Subject; 3] = [
         (

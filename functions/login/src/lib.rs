@@ -98,7 +98,14 @@ pub enum LoginError {
     /// No verified claims: the authorizer did not run, or the token had no name.
     #[error("no verified identity: sign in first")]
     Unauthenticated,
-    /// A name the table or the bucket cannot take.
+    /// The name is an e-mail address Cognito has not verified belongs to
+    /// the person (`email_verified` is not `"true"`).
+    #[error(
+        "the e-mail address is not verified yet: confirm it with the code Cognito sent, then sign in again"
+    )]
+    UnverifiedEmail,
+    /// A name the table or the bucket cannot take, or one that would not
+    /// read as what it is.
     #[error("the user name cannot be stored: {0}")]
     UnusableName(&'static str),
     /// An AWS call failed; the cause is logged, never shown to the caller.
@@ -124,18 +131,35 @@ impl LoginError {
         match self {
             Self::NotAnApiGatewayEvent | Self::UnusableName(_) => 400,
             Self::Unauthenticated => 401,
+            Self::UnverifiedEmail => 403,
             Self::Aws { .. } => 500,
         }
     }
 }
 
-/// The user's name from the verified claims: `email`, else `cognito:username`.
+/// Who signed in, from the verified claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The name logins are recorded under: `email`, else `cognito:username`.
+    pub username: String,
+    /// The `sub` claim: the user's immutable id in the pool, for the audit
+    /// line (an e-mail address can change hands; `sub` never does).
+    pub sub: Option<String>,
+}
+
+/// The user's identity from the verified claims.
 ///
 /// Behind a REST `COGNITO_USER_POOLS` authorizer the claims are a flat map of
 /// strings under `requestContext.authorizer.claims`. They are read from the raw
 /// event because `aws_lambda_events`' typed authorizer keeps only the HTTP-API
 /// (`jwt`) and Lambda-authorizer shapes and drops `claims`.
-pub fn username(event: &Value) -> Result<String, LoginError> {
+///
+/// An e-mail name needs `email_verified` to be `"true"`: the table and the
+/// bucket are keyed by it, so an unverified address (one typed at sign-up,
+/// or changed and not yet confirmed) would record logins under someone
+/// else's name. The `cognito:username` fallback is the pool's own id for
+/// the user and needs no verification.
+pub fn identity(event: &Value) -> Result<Identity, LoginError> {
     let claims = event
         .pointer("/requestContext/authorizer/claims")
         .and_then(Value::as_object)
@@ -147,11 +171,16 @@ pub fn username(event: &Value) -> Result<String, LoginError> {
             .map(str::trim)
             .filter(|value| !value.is_empty())
     };
-    let name = claim("email")
-        .or_else(|| claim("cognito:username"))
-        .ok_or(LoginError::Unauthenticated)?;
-    check_name(name)?;
-    Ok(name.to_owned())
+    let username = match claim("email") {
+        Some(email) if claim("email_verified") == Some("true") => email,
+        Some(_) => return Err(LoginError::UnverifiedEmail),
+        None => claim("cognito:username").ok_or(LoginError::Unauthenticated)?,
+    };
+    check_name(username)?;
+    Ok(Identity {
+        username: username.to_owned(),
+        sub: claim("sub").map(str::to_owned),
+    })
 }
 
 /// Rejects names S3 or DynamoDB would refuse, so the caller gets a 400
@@ -163,6 +192,13 @@ fn check_name(name: &str) -> Result<(), LoginError> {
     // S3 keys travel in XML 1.0 listings, which cannot carry control characters.
     if name.chars().any(char::is_control) {
         return Err(LoginError::UnusableName("contains control characters"));
+    }
+    // Invisible characters would make a name look like another one, in the
+    // table, the bucket and the audit trail alike.
+    if name.chars().any(support::is_format_char) {
+        return Err(LoginError::UnusableName(
+            "contains invisible formatting characters (such as bidirectional overrides)",
+        ));
     }
     // `.` and `..` as a whole key are refused by S3 (path normalisation).
     if name == "." || name == ".." {
@@ -299,7 +335,7 @@ async fn serve(app: &App, payload: &Value, request_id: &str) -> Result<Value, Lo
     // Deserialize from the borrowed value: no copy of the whole event per request.
     let request = ApiGatewayProxyRequest::deserialize(payload)
         .map_err(|_| LoginError::NotAnApiGatewayEvent)?;
-    let username = username(payload)?;
+    let Identity { username, sub } = identity(payload)?;
     let timestamp = timestamp_now();
     let (_, _, greeting) = tokio::try_join!(
         put_item(app, &username, &timestamp),
@@ -310,6 +346,7 @@ async fn serve(app: &App, payload: &Value, request_id: &str) -> Result<Value, Lo
     tracing::info!(
         event = "login",
         username = %username,
+        sub = sub.as_deref().unwrap_or_default(),
         timestamp = %timestamp,
         request_id = %request_id,
         api_request_id = request.request_context.request_id.as_deref().unwrap_or_default(),

@@ -97,3 +97,14 @@ async fn names_s3_cannot_take_are_400() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_unverified_email_is_403_before_any_aws_call() {
+    let event = common::with_claim(fixture("login.json"), "email_verified", Some("false"));
+    check(event, 403, "not verified").await;
+}
+
+#[tokio::test]
+async fn a_bidi_override_in_the_name_is_400_before_any_aws_call() {
+    check(event_for("\u{202E}moc.elpmaxe@nna"), 400, "invisible").await;
+}

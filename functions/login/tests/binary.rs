@@ -52,6 +52,7 @@ async fn the_binary_serves_a_login_end_to_end() {
         .collect();
     assert_eq!(audit.len(), 1, "one audit line per login: {}", run.stdout);
     assert_eq!(audit[0]["username"], "ann@example.com");
+    assert_eq!(audit[0]["sub"], "8f1c2d3e-0000-4000-8000-000000000001");
     assert_eq!(audit[0]["timestamp"], body["timestamp"]);
     assert_eq!(audit[0]["request_id"], id.as_str());
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{GREETINGS, Stack, event_for, fixture, invoke};
+use common::{GREETINGS, Stack, event_for, fixture, invoke, with_claim};
 
 fn is_rfc3339_utc_millis(text: &str) -> bool {
     text.len() == "2026-11-25T18:20:00.123Z".len()
@@ -149,4 +149,51 @@ async fn an_aws_failure_is_a_500_naming_the_request_id() {
         !body.to_string().contains("no-such-table"),
         "causes stay in the logs: {body}"
     );
+}
+
+#[tokio::test]
+async fn an_unverified_email_is_403_and_nothing_is_written() {
+    let stack = Stack::create("unverified").await;
+    let app = stack.app();
+
+    for verified in [Some("false"), Some("False"), Some(""), Some("yes"), None] {
+        let event = with_claim(fixture("login.json"), "email_verified", verified);
+        let (status, body) = invoke(&app, event).await;
+
+        assert_eq!(status, 403, "{verified:?}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("not verified"),
+            "{body}"
+        );
+    }
+    assert!(stack.items().await.is_empty());
+    assert!(stack.keys().await.is_empty());
+}
+
+#[tokio::test]
+async fn names_with_invisible_formatting_characters_are_400_and_nothing_is_written() {
+    let stack = Stack::create("bidi").await;
+    let app = stack.app();
+
+    for email in [
+        // Shown as "ann@example.com" with the override, stored reversed.
+        "\u{202E}moc.elpmaxe@nna",
+        "ann@exa\u{2066}mple\u{2069}.com",
+        "ann\u{200B}@example.com",
+        "\u{FEFF}ann@example.com",
+        "ann@example.com\u{E0041}",
+    ] {
+        let (status, body) = invoke(&app, event_for(email)).await;
+
+        assert_eq!(status, 400, "{email:?}: {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("invisible formatting characters"),
+            "{body}"
+        );
+    }
+    assert!(stack.items().await.is_empty());
+    assert!(stack.keys().await.is_empty());
 }

@@ -84,6 +84,38 @@ pub fn required_url(name: &'static str) -> Result<String, InitError> {
     Ok(value)
 }
 
+/// Whether `c` is a Unicode format character (general category `Cf`, as
+/// of Unicode 16): invisible characters that change how text around them
+/// is shown or joined, such as the bidirectional overrides (U+202A–U+202E,
+/// U+2066–U+2069) that make `moc.elpmaxe@nna` read as `ann@example.com`.
+/// Written out because no crate in the functions carries Unicode tables.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
 /// Sets up `tracing` with one JSON object per line, the format CloudWatch
 /// Logs Insights queries without parsing rules. `RUST_LOG` narrows it.
 pub fn init_tracing() {
@@ -307,35 +339,77 @@ pub async fn aws_config(roots: &TrustRoots) -> aws_config::SdkConfig {
 pub mod respond {
     use aws_lambda_events::apigw::ApiGatewayProxyResponse;
     use aws_lambda_events::encodings::Body;
-    use aws_lambda_events::http::{HeaderValue, header};
+    use aws_lambda_events::http::{HeaderName, HeaderValue, header};
 
-    /// A response with `body` and its content type; nobody may cache it
-    /// (it is about one person's sign-in).
+    /// The pages' policy: they load nothing (no script, style, image or
+    /// font), post nowhere, may not be framed (clickjacking) and may not
+    /// rebase their relative links. Their only links are plain navigations,
+    /// which a CSP does not govern.
+    pub const PAGE_CSP: &str =
+        "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    /// An answer with the headers every answer carries: nobody may cache it
+    /// (it is about one person's sign-in), browsers may not guess another
+    /// content type than the one given, and no `Referer` leaves with a link
+    /// followed from it (the callback's URL holds the code and the state).
+    pub fn bare(status: u16) -> ApiGatewayProxyResponse {
+        let mut response = ApiGatewayProxyResponse::default();
+        response.status_code = i64::from(status);
+        for (name, value) in [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ] {
+            response
+                .headers
+                .insert(name, HeaderValue::from_static(value));
+        }
+        response
+    }
+
+    /// An answer with `body` and its content type.
     pub fn with_body(
         status: u16,
         content_type: &'static str,
         body: String,
     ) -> ApiGatewayProxyResponse {
-        let mut response = ApiGatewayProxyResponse::default();
-        response.status_code = i64::from(status);
+        let mut response = bare(status);
         response
             .headers
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        response
-            .headers
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response.body = Some(Body::Text(body));
         response
     }
 
-    /// A JSON response.
+    /// A JSON answer.
     pub fn json(status: u16, body: &serde_json::Value) -> ApiGatewayProxyResponse {
         with_body(status, "application/json", body.to_string())
     }
 
-    /// An HTML response.
+    /// An HTML page, under [`PAGE_CSP`].
     pub fn html(status: u16, page: String) -> ApiGatewayProxyResponse {
-        with_body(status, "text/html; charset=utf-8", page)
+        let mut response = with_body(status, "text/html; charset=utf-8", page);
+        response.headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CSP),
+        );
+        response
+    }
+
+    /// Adds a header whose value is built at run time; `false` (and nothing
+    /// added) when the value holds bytes a header cannot carry.
+    pub fn add_header(
+        response: &mut ApiGatewayProxyResponse,
+        name: HeaderName,
+        value: &str,
+    ) -> bool {
+        match HeaderValue::from_str(value) {
+            Ok(value) => {
+                response.headers.append(name, value);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Escapes text for HTML element content and quoted attribute values.
@@ -365,6 +439,80 @@ mod tests {
             respond::escape_html("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn every_answer_forbids_caching_sniffing_and_referrers_and_pages_carry_the_csp() {
+        let common = [
+            ("cache-control", "no-store"),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "no-referrer"),
+        ];
+        let json = respond::json(200, &serde_json::json!({}));
+        let html = respond::html(400, String::new());
+        let bare = respond::bare(302);
+        for response in [&json, &html, &bare] {
+            for (name, value) in common {
+                assert_eq!(response.headers[name], value, "{name}");
+            }
+        }
+        assert!(json.headers.get("content-security-policy").is_none());
+        let csp = html.headers["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ] {
+            assert!(csp.contains(directive), "{csp} lacks {directive}");
+        }
+    }
+
+    #[test]
+    fn a_header_value_with_a_newline_is_not_added() {
+        let mut response = respond::bare(302);
+        assert!(!respond::add_header(
+            &mut response,
+            aws_lambda_events::http::header::LOCATION,
+            "https://a.example/\r\nX-Injected: 1"
+        ));
+        assert!(response.headers.get("location").is_none());
+        assert!(respond::add_header(
+            &mut response,
+            aws_lambda_events::http::header::LOCATION,
+            "https://a.example/"
+        ));
+        assert_eq!(response.headers["location"], "https://a.example/");
+    }
+
+    #[test]
+    fn format_characters_are_recognised_and_visible_text_is_not() {
+        for c in [
+            '\u{202E}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{200B}',
+            '\u{200D}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{E0041}',
+            '\u{061C}',
+        ] {
+            assert!(is_format_char(c), "U+{:04X}", u32::from(c));
+        }
+        for c in [
+            'a',
+            'é',
+            'λ',
+            '@',
+            ' ',
+            '\u{00A0}',
+            '\u{2028}',
+            '日',
+            '\u{1F600}',
+        ] {
+            assert!(!is_format_char(c), "U+{:04X}", u32::from(c));
+        }
     }
 
     #[test]

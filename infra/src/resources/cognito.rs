@@ -18,6 +18,11 @@ pub struct UserPool {
     pub account_recovery_setting: Option<AccountRecoverySetting>,
     pub admin_create_user_config: Option<AdminCreateUserConfig>,
     pub verification_message_template: Option<VerificationMessageTemplate>,
+    pub user_attribute_update_settings: Option<UserAttributeUpdateSettings>,
+    /// `OFF`, `ON` (every user, at every sign-in) or `OPTIONAL`.
+    pub mfa_configuration: Option<String>,
+    /// `SOFTWARE_TOKEN_MFA` (TOTP), `SMS_MFA` or `EMAIL_OTP`.
+    pub enabled_mfas: Option<Vec<String>>,
     /// `ACTIVE` or `INACTIVE`.
     pub deletion_protection: Option<String>,
 }
@@ -95,6 +100,15 @@ pub struct VerificationMessageTemplate {
     pub default_email_option: String,
 }
 
+/// Which attribute changes wait for the user to confirm the new value.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserAttributeUpdateSettings {
+    /// `email` and/or `phone_number`: the old value stays in force (and in
+    /// tokens) until the new one is verified.
+    pub attributes_require_verification_before_update: Vec<String>,
+}
+
 /// `AWS::Cognito::UserPoolDomain`: the hosted UI's domain.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -149,6 +163,10 @@ pub struct UserPoolClient {
     #[serde(rename = "LogoutURLs")]
     pub logout_urls: Option<Vec<Expr>>,
     pub supported_identity_providers: Option<Vec<String>>,
+    /// The attributes the client may read (and so find in the ID token).
+    pub read_attributes: Option<Vec<String>>,
+    /// The attributes the client may set (at sign-up, among others).
+    pub write_attributes: Option<Vec<String>>,
     pub explicit_auth_flows: Option<Vec<String>>,
     /// `ENABLED` or `LEGACY`.
     pub prevent_user_existence_errors: Option<String>,

@@ -176,6 +176,18 @@ pub fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
+/// The sign-in fixture with `claim` set to `value` (`None`: removed).
+pub fn with_claim(mut event: Value, claim: &str, value: Option<&str>) -> Value {
+    let claims = event["requestContext"]["authorizer"]["claims"]
+        .as_object_mut()
+        .unwrap();
+    match value {
+        Some(value) => claims.insert(claim.to_owned(), Value::String(value.to_owned())),
+        None => claims.remove(claim),
+    };
+    event
+}
+
 /// The sign-in fixture with another `email` claim.
 pub fn event_for(email: &str) -> Value {
     let mut event = fixture("login.json");
@@ -183,13 +195,23 @@ pub fn event_for(email: &str) -> Value {
     event
 }
 
-/// Calls the handler as the runtime would, with a known request id.
+/// Calls the handler as the runtime would, with a known request id, and
+/// checks the headers every JSON answer carries.
 pub async fn invoke(app: &login::App, payload: Value) -> (u16, Value) {
     let mut context = lambda_runtime::Context::default();
     context.request_id = "req-0001".to_owned();
     let response = login::handle(app, lambda_runtime::LambdaEvent::new(payload, context))
         .await
         .unwrap();
+    let header = |name: &str| {
+        let values: Vec<_> = response.headers.get_all(name).iter().collect();
+        assert_eq!(values.len(), 1, "{name}: {values:?}");
+        values[0].to_str().unwrap().to_owned()
+    };
+    assert_eq!(header("content-type"), "application/json");
+    assert_eq!(header("cache-control"), "no-store");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("referrer-policy"), "no-referrer");
     let body = match response.body {
         Some(aws_lambda_events::encodings::Body::Text(text)) => {
             serde_json::from_str(&text).unwrap()
