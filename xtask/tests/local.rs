@@ -112,7 +112,7 @@ async fn a_person_signs_up_signs_in_and_is_greeted_and_the_login_is_recorded() {
     assert!(audit.is_some(), "no audit line in moto's log groups");
     let stderr = local.stderr();
     assert!(
-        stderr.contains("[sign-in-"),
+        stderr.contains("[local-flow-LoginFunction-"),
         "function lines on the terminal:\n{stderr}"
     );
     assert!(
@@ -143,12 +143,22 @@ async fn tokens(
     client: &str,
     email: &str,
 ) -> (String, String) {
-    let _ = cognito
+    let attribute = |name: &str, value: &str| {
+        aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+            .name(name)
+            .value(value)
+            .build()
+            .unwrap()
+    };
+    cognito
         .admin_create_user()
         .user_pool_id(pool)
         .username(email)
+        .user_attributes(attribute("email", email))
+        .user_attributes(attribute("email_verified", "true"))
         .send()
-        .await;
+        .await
+        .unwrap();
     cognito
         .admin_set_user_password()
         .user_pool_id(pool)
