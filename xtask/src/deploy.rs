@@ -65,8 +65,13 @@ impl Target {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let checked = args.target.check()?;
-    let packages = build(args.target.stack.arch)?;
-    crate::aws::block_on(deploy(&args, &checked, &packages))?
+    crate::aws::block_on(async {
+        // Credentials, region and account first: a build takes minutes.
+        let aws = Aws::load(&args.target.aws).await?;
+        aws.identify().await?;
+        let packages = build(args.target.stack.arch)?;
+        deploy(&args, &aws, &checked, &packages).await
+    })?
 }
 
 /// Builds and packages, saying what came out.
@@ -179,7 +184,7 @@ async fn domain_prefix(
         (Some(wanted), _) => Ok(wanted.as_str().to_owned()),
         (None, Some(deployed)) => Ok(deployed.to_owned()),
         (None, None) => {
-            let account = aws.account_id().await?;
+            let account = aws.account().await?;
             Ok(
                 infra::DomainPrefix::default_for(checked.stack(), &account, &aws.region)
                     .as_str()
@@ -286,13 +291,17 @@ pub(crate) fn review(stack: &str, change_set: &ChangeSet) {
     }
 }
 
-async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow::Result<()> {
+async fn deploy(
+    args: &Args,
+    aws: &Aws,
+    checked: &Checked,
+    packages: &[Package],
+) -> anyhow::Result<()> {
     let started = Stopwatch::start();
-    let aws = Aws::load(&args.target.aws).await?;
-    if let Some(settled) = apply(&aws, checked, packages, args.yes).await? {
+    if let Some(settled) = apply(aws, checked, packages, args.yes).await? {
         crate::outputs::print(&settled);
     }
-    started.report(&aws);
+    started.report(aws);
     Ok(())
 }
 

@@ -13,10 +13,12 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let checked = args.target.check()?;
-    // The code's content hashes are template parameters, so a diff needs the zips.
-    let packages = deploy::build(args.target.stack.arch)?;
     crate::aws::block_on(async {
+        // Credentials, region and account first: a build takes minutes.
         let aws = Aws::load(&args.target.aws).await?;
+        aws.identify().await?;
+        // The code's content hashes are template parameters, so a diff needs the zips.
+        let packages = deploy::build(args.target.stack.arch)?;
         let stack = checked.stack().as_str();
         // A dry run: no artifacts stack, no upload, no recovery of stuck stacks.
         let (planned, _) = deploy::plan(&aws, &checked, &packages, false).await?;

@@ -93,6 +93,7 @@ fn aws(cfn: Client) -> Aws {
         sts,
         region: "us-east-1".to_owned(),
         calls: CallCounter::default(),
+        identity: std::sync::Arc::default(),
     }
 }
 

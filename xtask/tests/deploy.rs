@@ -750,6 +750,42 @@ fn base64(text: &str) -> String {
     out
 }
 
+/// No credentials: `deploy` and `diff` fail in seconds saying what to set,
+/// and the (minutes long) build never starts.
+#[test]
+fn without_credentials_deploy_fails_before_any_build() {
+    let commands: [&[&str]; 2] = [&["deploy", "--yes"], &["diff"]];
+    for args in commands {
+        let build = fake_build("no-credentials");
+        let run = common::xtask_without_credentials(&build, args);
+        assert!(!run.ok, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("no AWS credentials found"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("AWS_PROFILE"), "{}", run.stderr);
+        assert!(run.stderr.contains("AWS_ACCESS_KEY_ID"), "{}", run.stderr);
+        assert!(!run.stderr.contains("building"), "{}", run.stderr);
+        assert_eq!(common::cargo_calls(&build), "", "cargo was run");
+    }
+}
+
+/// The account, region and identity are printed before the build starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_account_is_printed_before_the_build() {
+    let moto = Moto::start().unwrap();
+    let build = fake_build("identity");
+    let run = xtask(&moto, &build, &["diff", "--stack-name", "e2e-identity"]);
+    assert!(run.ok, "{}", run.stderr);
+    let identity = run
+        .stderr
+        .find("AWS account 123456789012, region us-east-1, as arn:aws:sts::123456789012:")
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    let build_starts = run.stderr.find("building the functions").unwrap();
+    assert!(identity < build_starts, "{}", run.stderr);
+}
+
 /// Without the aarch64 target, `--arch arm64` says what to install instead
 /// of failing deep inside cargo.
 #[test]

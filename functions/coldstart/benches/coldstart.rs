@@ -45,7 +45,10 @@ fn build_release(target_dir: &Path, packages: &[&str], no_jitter: bool) {
     }
     // `.cargo/config.toml` sets it to 1 for every command; the comparison
     // build turns it off explicitly (aws-lc-sys reads "0" as false).
-    command.env("AWS_LC_SYS_NO_JITTER_ENTROPY", if no_jitter { "1" } else { "0" });
+    command.env(
+        "AWS_LC_SYS_NO_JITTER_ENTROPY",
+        if no_jitter { "1" } else { "0" },
+    );
     let status = command.status().expect("cargo runs");
     assert!(status.success(), "release build failed");
 }
