@@ -1,5 +1,6 @@
 //! What a person can choose about the stack; everything else derives from it.
 
+use crate::DataPolicy;
 use crate::names::{LogRetention, StackName, StageName};
 
 /// The processor architecture the functions are built for.
@@ -33,10 +34,14 @@ pub struct Settings {
     /// role; off unless asked for, so a deploy never changes account settings.
     pub api_access_logs: bool,
     pub architecture: Architecture,
+    /// What becomes of the user pool, the table and the data bucket when
+    /// the stack is deleted or an update replaces them.
+    pub data_policy: DataPolicy,
 }
 
 impl Settings {
-    /// The defaults: stage `dev`, 30 days of logs, no access logs, x86_64.
+    /// The defaults: stage `dev`, 30 days of logs, no access logs, x86_64,
+    /// data deleted with the stack.
     pub fn new(stack_name: StackName) -> Self {
         Self {
             stack_name,
@@ -44,6 +49,7 @@ impl Settings {
             log_retention: LogRetention::default(),
             api_access_logs: false,
             architecture: Architecture::default(),
+            data_policy: DataPolicy::default(),
         }
     }
 }

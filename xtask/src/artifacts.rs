@@ -22,7 +22,7 @@ pub(crate) fn stack_name(stack: &infra::StackName) -> anyhow::Result<infra::Stac
 pub(crate) async fn ensure_bucket(aws: &Aws, stack: &infra::StackName) -> anyhow::Result<String> {
     let name = stack_name(stack)?;
     let name = name.as_str();
-    let template = infra::artifacts_stack().to_json();
+    let template = crate::synth::json(&infra::artifacts_stack())?;
     let template_hash = crate::package::sha256_hex(template.as_bytes());
     let mut current = cfn::describe(&aws.cfn, name).await?;
     while let Some(stack) = &current {

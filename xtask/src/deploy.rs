@@ -203,7 +203,7 @@ async fn template(
     prefix: String,
     upload_big: bool,
 ) -> anyhow::Result<(TemplateSource, Vec<(&'static str, String)>)> {
-    let body = infra::sign_in_stack(&checked.settings).to_json();
+    let body = crate::synth::json(&infra::sign_in_stack(&checked.settings))?;
     let key_of = |function: &str| {
         packages
             .iter()

@@ -420,7 +420,7 @@ async fn review_shows_exactly_what_changes() {
 
     // An artifacts stack made from another template (an older xtask) is updated once.
     let mut older: serde_json::Value =
-        serde_json::from_str(&infra::artifacts_stack().to_json()).unwrap();
+        serde_json::from_str(&infra::artifacts_stack().to_json().unwrap()).unwrap();
     older["Outputs"]["Older"] =
         serde_json::json!({"Value": "an output the current template lacks"});
     cfn.update_stack()

@@ -311,7 +311,7 @@ pub async fn event_count(cfn: &aws_sdk_cloudformation::Client, name: &str) -> us
 pub fn template_resources(stack_name: &str) -> Vec<String> {
     let settings = infra::Settings::new(infra::StackName::new(stack_name).unwrap());
     let template: serde_json::Value =
-        serde_json::from_str(&infra::sign_in_stack(&settings).to_json()).unwrap();
+        serde_json::from_str(&infra::sign_in_stack(&settings).to_json().unwrap()).unwrap();
     template["Resources"]
         .as_object()
         .unwrap()
