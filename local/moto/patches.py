@@ -21,6 +21,9 @@ difference was first reproduced with boto3 against an unpatched server.
   applied; a Lambda function with missing S3 code fails, keeps LoggingConfig
   and Architectures; a table gets SSE and point-in-time recovery and can be
   updated; a log group's retention and a role's policies can be updated.
+- `stack_settings`: termination protection can be turned on and off
+  (UpdateTerminationProtection) and a protected stack refuses DeleteStack;
+  an executed UPDATE change set's tags become the stack's.
 - `cfn_types` (registered separately) adds the Cognito, API Gateway
   authorizer/stage, bucket policy and Lambda permission types.
 
@@ -38,6 +41,7 @@ from moto.s3.models import FakeBucket
 import change_sets
 import resource_fixes
 import stack_operations
+import stack_settings
 
 
 def apply() -> None:
@@ -71,3 +75,4 @@ def apply() -> None:
     resource_fixes.table_like_cloudformation()
     resource_fixes.log_group_like_cloudformation()
     resource_fixes.role_like_cloudformation()
+    stack_settings.apply()

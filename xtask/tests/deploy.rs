@@ -418,11 +418,12 @@ async fn review_shows_exactly_what_changes() {
     let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
     assert!(run.ok, "{}", run.stderr);
 
-    // An artifacts stack made from another template (an older xtask) is updated once.
+    // An artifacts stack made from another template (an older xtask, whose
+    // zips expired after 90 days) is updated once, through a change set.
     let mut older: serde_json::Value =
         serde_json::from_str(&infra::artifacts_stack().to_json().unwrap()).unwrap();
-    older["Outputs"]["Older"] =
-        serde_json::json!({"Value": "an output the current template lacks"});
+    older["Resources"]["ArtifactsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] =
+        90.into();
     cfn.update_stack()
         .stack_name(format!("{name}-artifacts"))
         .template_body(older.to_string())
@@ -432,6 +433,12 @@ async fn review_shows_exactly_what_changes() {
                 .value("an-older-template")
                 .build(),
         )
+        .tags(
+            aws_sdk_cloudformation::types::Tag::builder()
+                .key("xtask:sign-in-stack")
+                .value(name)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -439,6 +446,11 @@ async fn review_shows_exactly_what_changes() {
     assert!(run.ok, "{}", run.stderr);
     assert!(
         run.stderr.contains("updating the artifacts stack"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("~ Modify  ArtifactsBucket"),
         "{}",
         run.stderr
     );
