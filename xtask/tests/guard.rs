@@ -294,7 +294,7 @@ async fn a_rolled_back_update_finds_its_previous_zip_after_the_clean_up() {
     assert_ne!(previous, first);
     assert_eq!(
         keys(&s3, &bucket).await,
-        [previous.clone()],
+        std::slice::from_ref(&previous),
         "{}",
         run.stderr
     );
