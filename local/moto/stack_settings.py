@@ -6,6 +6,9 @@ UPDATE change set.
   (moto has none), answering the stack id like CloudFormation.
 - `delete_stack_refused_when_protected`: DeleteStack of a protected stack
   fails with CloudFormation's ValidationError and changes nothing.
+- `execute_change_set_idempotent_by_token`: ExecuteChangeSet again with
+  the ClientRequestToken of one already executed (a retry whose answer was
+  lost) succeeds without running anything, as CloudFormation documents.
 - `change_set_tags_applied_on_execution`: an UPDATE change set's tags
   become the stack's tags when it executes successfully (moto keeps them
   only for CREATE change sets).
@@ -78,6 +81,24 @@ def change_set_tags_applied_on_execution(backend: Any) -> None:
     backend.execute_change_set = execute_change_set
 
 
+def execute_change_set_idempotent_by_token(original: Any) -> Any:
+    """Restores: a retried ExecuteChangeSet (same token) is not a second request."""
+    executed: dict[str, str] = {}
+
+    def handler(self: Any) -> Any:
+        token = self._get_param("ClientRequestToken")
+        if token and token in executed:
+            from moto.core.responses import EmptyResult
+
+            return EmptyResult()
+        result = original(self)
+        if token:
+            executed[token] = self._get_param("ChangeSetName")
+        return result
+
+    return handler
+
+
 def apply() -> None:
     from moto.cloudformation import models as cfn_models
     from moto.cloudformation import responses as cfn_responses
@@ -86,3 +107,4 @@ def apply() -> None:
     response = cfn_responses.CloudFormationResponse
     response.update_termination_protection = update_termination_protection
     response.delete_stack = delete_stack_refused_when_protected(response.delete_stack)
+    response.execute_change_set = execute_change_set_idempotent_by_token(response.execute_change_set)

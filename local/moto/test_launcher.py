@@ -688,8 +688,12 @@ class LauncherTest(unittest.TestCase):
         template["Resources"]["P"]["Properties"]["Value"] = "w"
         self.cf.create_change_set(StackName="tagged", ChangeSetName="c1", ChangeSetType="UPDATE",
                                   TemplateBody=json.dumps(template), Tags=[{"Key": "k", "Value": "2"}])
-        self.cf.execute_change_set(StackName="tagged", ChangeSetName="c1")
+        self.cf.execute_change_set(StackName="tagged", ChangeSetName="c1", ClientRequestToken="t1")
         self.assertEqual(self.stack("tagged")["Tags"], [{"Key": "k", "Value": "2"}])
+        events = len(self.events("tagged"))
+        # A retry of the same request (its answer lost) is not a second execution.
+        self.cf.execute_change_set(StackName="tagged", ChangeSetName="c1", ClientRequestToken="t1")
+        self.assertEqual(len(self.events("tagged")), events)
         self.cf.delete_stack(StackName="tagged")
 
 

@@ -178,10 +178,15 @@ pub(crate) async fn upload_and_verify(
                 }
             }
             Err(err) => {
+                // A HEAD answer has no body, so no error code: the status is all there is.
+                let status = err
+                    .raw_response()
+                    .map(|r| format!(" (HTTP {})", r.status().as_u16()))
+                    .unwrap_or_default();
                 let err = err.into_service_error();
                 if !err.is_not_found() {
                     return Err(sdk(err))
-                        .with_context(|| format!("cannot look for s3://{bucket}/{key}"));
+                        .with_context(|| format!("cannot look for s3://{bucket}/{key}{status}"));
                 }
                 aws.s3
                     .put_object()

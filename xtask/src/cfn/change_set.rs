@@ -301,13 +301,17 @@ fn change_details(rc: &aws_sdk_cloudformation::types::ResourceChange) -> Vec<Str
 
 /// Deletes a change set (after a diff, a refusal, or a no-change result).
 pub(crate) async fn delete_change_set(cfn: &Client, id: &str) -> anyhow::Result<()> {
-    cfn.delete_change_set()
-        .change_set_name(id)
-        .send()
-        .await
-        .map_err(sdk)
-        .context("cannot delete the change set")?;
-    Ok(())
+    match cfn.delete_change_set().change_set_name(id).send().await {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let err = err.into_service_error();
+            // Gone already: a retry whose first attempt got through.
+            if err.code() == Some("ChangeSetNotFound") {
+                return Ok(());
+            }
+            Err(sdk(err)).context("cannot delete the change set")
+        }
+    }
 }
 
 /// Drops a change set that will not run; for a CREATE change set also the

@@ -12,6 +12,8 @@
     reason = "test support: a failure panics the test"
 )]
 
+pub mod faults;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
