@@ -3,7 +3,8 @@
 //! deploy, a redeploy and destroy still end in the right state, with one
 //! execution per deploy, and the report counts the retries. Faults that
 //! outlast the retry budget fail clearly, and the next deploy continues.
-//! The figures of each run are printed (`--nocapture` to see them).
+//! Every S3 request carries the expected bucket owner. The figures of each
+//! run are printed (`--nocapture` to see them).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
 
 mod common;
@@ -140,6 +141,8 @@ async fn deploy_redeploy_and_destroy_end_right_under_faults() {
         assert!(stack(&cfn, &format!("{name}-artifacts")).await.is_none());
 
         let seen = proxy.seen.lock().unwrap();
+        // Every S3 call names the account that must own the bucket.
+        assert_eq!(seen.s3_without_owner, Vec::<String>::new(), "{label}");
         let injected: usize = seen.faults.values().sum();
         if label == "faults" {
             assert!(injected > 0, "no fault was injected");

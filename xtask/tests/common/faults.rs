@@ -41,6 +41,8 @@ pub struct Seen {
     pub requests: usize,
     pub faults: BTreeMap<Fault, usize>,
     pub forwarded: Vec<String>,
+    /// S3 requests sent without `x-amz-expected-bucket-owner`.
+    pub s3_without_owner: Vec<String>,
 }
 
 pub struct Proxy {
@@ -251,7 +253,15 @@ async fn serve(
             Some(Fault::ResetAfter) | None => {}
         }
         let response = forward(upstream, &request).await?;
-        seen.lock().unwrap().forwarded.push(request.operation());
+        {
+            let mut s = seen.lock().unwrap();
+            s.forwarded.push(request.operation());
+            if request.action().is_none()
+                && header(&request.head, "x-amz-expected-bucket-owner").is_none()
+            {
+                s.s3_without_owner.push(request.operation());
+            }
+        }
         if fault == Some(Fault::ResetAfter) {
             // moto did the work; the answer is lost on the way back.
             return None;
