@@ -1,5 +1,10 @@
 //! The artifacts stack: one private bucket that holds the functions' zips,
 //! each under the SHA-256 of its bytes.
+//!
+//! No zip expires: a failed update rolls a function back to the zip the
+//! previous template names, so that zip must outlive any clock (a rollback
+//! that finds it gone is stuck in `UPDATE_ROLLBACK_FAILED`). `xtask`
+//! deletes zips by reference instead, after a successful deploy.
 
 use crate::s3::{
     AbortIncompleteMultipartUpload, Bucket, LifecycleConfiguration, LifecycleRule,
@@ -11,11 +16,6 @@ use crate::{Template, shared};
 pub mod outputs {
     pub const BUCKET_NAME: &str = "BucketName";
 }
-
-/// Days an uploaded zip is kept. Lambda copies the code when a function is
-/// created or updated, so a zip is not needed after the deploy that used it;
-/// a later deploy of the same code finds it gone and uploads it again.
-pub const ARTIFACT_EXPIRY_DAYS: u32 = 90;
 
 /// Builds the artifacts stack's template.
 pub fn artifacts_stack() -> Template {
@@ -31,9 +31,9 @@ pub fn artifacts_stack() -> Template {
             }),
             lifecycle_configuration: Some(LifecycleConfiguration {
                 rules: vec![LifecycleRule {
-                    id: "expire-old-artifacts".into(),
+                    id: "abort-incomplete-uploads".into(),
                     status: "Enabled".into(),
-                    expiration_in_days: Some(ARTIFACT_EXPIRY_DAYS),
+                    expiration_in_days: None,
                     noncurrent_version_expiration: None,
                     abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload {
                         days_after_initiation: 1,

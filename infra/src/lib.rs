@@ -23,4 +23,6 @@ pub use names::{DomainPrefix, LogRetention, NameError, StackName, StageName};
 pub use resources::{apigateway, cognito, dynamodb, iam, lambda, logs, s3, ssm};
 pub use settings::{Architecture, Mfa, Settings, Throttle, ThrottleError};
 pub use stack::sign_in_stack;
-pub use template::{Handle, Output, Parameter, ParameterHandle, Resource, Template, TemplateError};
+pub use template::{
+    DataPolicy, Handle, Output, Parameter, ParameterHandle, Resource, Template, TemplateError,
+};

@@ -1,5 +1,6 @@
 //! What a person can choose about the stack; everything else derives from it.
 
+use crate::DataPolicy;
 use crate::names::{LogRetention, StackName, StageName};
 
 /// The processor architecture the functions are built for.
@@ -108,12 +109,15 @@ pub struct Settings {
     pub auth_throttle: Throttle,
     /// The protected `/auth/login` route's limits.
     pub login_throttle: Throttle,
+    /// What becomes of the user pool, the table and the data bucket when
+    /// the stack is deleted or an update replaces them.
+    pub data_policy: DataPolicy,
 }
 
 impl Settings {
     /// The defaults: stage `dev`, 30 days of logs, no access logs, x86_64,
     /// no MFA, `/auth` at 10 requests per second (burst 20) and
-    /// `/auth/login` at 5 (burst 10).
+    /// `/auth/login` at 5 (burst 10), data deleted with the stack.
     pub fn new(stack_name: StackName) -> Self {
         Self {
             stack_name,
@@ -124,6 +128,7 @@ impl Settings {
             mfa: Mfa::default(),
             auth_throttle: Throttle::AUTH_DEFAULT,
             login_throttle: Throttle::LOGIN_DEFAULT,
+            data_policy: DataPolicy::default(),
         }
     }
 }

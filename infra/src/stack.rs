@@ -192,6 +192,8 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
             deletion_protection: Some("INACTIVE".into()),
         },
     );
+    // Stateful resources say on purpose what becomes of their data (`--retain-data`).
+    t.data_policy(&pool, settings.data_policy);
     let domain = t.add(
         "UserPoolDomain",
         UserPoolDomain {
@@ -276,6 +278,7 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
             deletion_protection_enabled: Some(false),
         },
     );
+    t.data_policy(&table, settings.data_policy);
     t.skip_check(
         &table,
         "CKV_AWS_119",
@@ -309,6 +312,7 @@ pub fn sign_in_stack(settings: &Settings) -> Template {
             ..Bucket::default()
         },
     );
+    t.data_policy(&bucket, settings.data_policy);
     let greetings_path = Expr::concat(["/".into(), Expr::STACK_NAME, "/greetings/".into()]);
     for greeting in GREETINGS {
         t.add(

@@ -118,6 +118,18 @@ pub enum TemplateError {
     Serialize { id: String, message: String },
 }
 
+/// What CloudFormation does with a stateful resource (and its data) when
+/// the stack deletes it or an update replaces it: written as both its
+/// `DeletionPolicy` and its `UpdateReplacePolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum DataPolicy {
+    /// The resource goes with the stack (throwaway stages).
+    #[default]
+    Delete,
+    /// The resource outlives the stack, and an old one outlives its replacement.
+    Retain,
+}
+
 /// One entry of the `Resources` section.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -127,13 +139,19 @@ struct Entry {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_policy: Option<DataPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_replace_policy: Option<DataPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<Value>,
     properties: Value,
 }
 
-/// A CloudFormation template.
+/// A CloudFormation template. It has no `Serialize` of its own: the only
+/// way to its JSON or YAML is [`Template::to_json`] or
+/// [`Template::to_yaml`], which validate it first.
 #[derive(Debug, Clone, Serialize)]
-pub struct Template {
+struct Body {
     #[serde(rename = "AWSTemplateFormatVersion")]
     version: &'static str,
     #[serde(rename = "Description")]
@@ -144,7 +162,15 @@ pub struct Template {
     resources: IndexMap<String, Entry>,
     #[serde(rename = "Outputs", skip_serializing_if = "IndexMap::is_empty")]
     outputs: IndexMap<String, Output>,
-    #[serde(skip)]
+}
+
+/// A CloudFormation template, built with [`Template::add`] and friends. It
+/// is not `Serialize`: the only ways to its JSON, YAML or JSON value are
+/// [`Template::to_json`], [`Template::to_yaml`] and [`Template::to_value`],
+/// and each validates it first, so an invalid template cannot be shipped.
+#[derive(Debug, Clone)]
+pub struct Template {
+    body: Body,
     problems: Vec<TemplateError>,
 }
 
@@ -152,11 +178,13 @@ impl Template {
     /// An empty template.
     pub fn new(description: impl Into<String>) -> Self {
         Self {
-            version: "2010-09-09",
-            description: description.into(),
-            parameters: IndexMap::new(),
-            resources: IndexMap::new(),
-            outputs: IndexMap::new(),
+            body: Body {
+                version: "2010-09-09",
+                description: description.into(),
+                parameters: IndexMap::new(),
+                resources: IndexMap::new(),
+                outputs: IndexMap::new(),
+            },
             problems: Vec::new(),
         }
     }
@@ -164,7 +192,7 @@ impl Template {
     /// Adds a parameter and returns the handle to its value.
     pub fn parameter(&mut self, id: &str, parameter: Parameter) -> ParameterHandle {
         self.claim(id);
-        self.parameters.insert(id.to_owned(), parameter);
+        self.body.parameters.insert(id.to_owned(), parameter);
         ParameterHandle { id: id.to_owned() }
     }
 
@@ -178,11 +206,13 @@ impl Template {
             });
             Value::Null
         });
-        self.resources.insert(
+        self.body.resources.insert(
             id.to_owned(),
             Entry {
                 kind: T::TYPE,
                 depends_on: Vec::new(),
+                deletion_policy: None,
+                update_replace_policy: None,
                 metadata: None,
                 properties,
             },
@@ -195,14 +225,23 @@ impl Template {
 
     /// Makes `resource` wait for `dependency` where no reference says so.
     pub fn depends_on<T, U>(&mut self, resource: &Handle<T>, dependency: &Handle<U>) {
-        if let Some(entry) = self.resources.get_mut(&resource.id) {
+        if let Some(entry) = self.body.resources.get_mut(&resource.id) {
             entry.depends_on.push(dependency.id.clone());
+        }
+    }
+
+    /// Says what becomes of `resource`'s data when the stack deletes it or
+    /// an update replaces it (its `DeletionPolicy` and `UpdateReplacePolicy`).
+    pub fn data_policy<T>(&mut self, resource: &Handle<T>, policy: DataPolicy) {
+        if let Some(entry) = self.body.resources.get_mut(&resource.id) {
+            entry.deletion_policy = Some(policy);
+            entry.update_replace_policy = Some(policy);
         }
     }
 
     /// Skips a checkov check on one resource, with the reason a reviewer reads.
     pub fn skip_check<T>(&mut self, resource: &Handle<T>, check: &str, reason: &str) {
-        let Some(entry) = self.resources.get_mut(&resource.id) else {
+        let Some(entry) = self.body.resources.get_mut(&resource.id) else {
             return;
         };
         let metadata = entry
@@ -216,7 +255,7 @@ impl Template {
     /// Adds an output.
     pub fn output(&mut self, id: &str, description: &str, value: Expr) {
         self.claim(id);
-        self.outputs.insert(
+        self.body.outputs.insert(
             id.to_owned(),
             Output {
                 description: description.to_owned(),
@@ -226,9 +265,9 @@ impl Template {
     }
 
     fn claim(&mut self, id: &str) {
-        let taken = self.parameters.contains_key(id)
-            || self.resources.contains_key(id)
-            || self.outputs.contains_key(id);
+        let taken = self.body.parameters.contains_key(id)
+            || self.body.resources.contains_key(id)
+            || self.body.outputs.contains_key(id);
         if taken {
             self.problems.push(TemplateError::Duplicate(id.to_owned()));
         }
@@ -242,14 +281,15 @@ impl Template {
 
     /// The logical ids and types of the resources, in template order.
     pub fn resources(&self) -> impl Iterator<Item = (&str, &'static str)> {
-        self.resources
+        self.body
+            .resources
             .iter()
             .map(|(id, entry)| (id.as_str(), entry.kind))
     }
 
     /// The logical ids of the parameters, in template order.
     pub fn parameters(&self) -> impl Iterator<Item = &str> {
-        self.parameters.keys().map(String::as_str)
+        self.body.parameters.keys().map(String::as_str)
     }
 
     /// Checks what the types cannot: ids are unique and well formed, and
@@ -260,11 +300,11 @@ impl Template {
         }
         let known = |id: &str| {
             id.starts_with("AWS::")
-                || self.parameters.contains_key(id)
-                || self.resources.contains_key(id)
+                || self.body.parameters.contains_key(id)
+                || self.body.resources.contains_key(id)
         };
         let mut targets = Vec::new();
-        for (id, entry) in &self.resources {
+        for (id, entry) in &self.body.resources {
             targets.clear();
             collect_references(&entry.properties, &mut targets);
             targets.extend(entry.depends_on.iter().cloned());
@@ -275,7 +315,7 @@ impl Template {
                 });
             }
         }
-        for (id, output) in &self.outputs {
+        for (id, output) in &self.body.outputs {
             targets.clear();
             output.value.references(&mut targets);
             if let Some(to) = targets.iter().find(|to| !known(to)) {
@@ -288,20 +328,35 @@ impl Template {
         Ok(())
     }
 
-    /// The template as pretty JSON, the form CloudFormation is sent.
-    pub fn to_json(&self) -> String {
-        // A template is maps of strings to values: serialization cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    /// The template as pretty JSON, the form CloudFormation is sent; fails
+    /// when [`Template::validate`] does.
+    pub fn to_json(&self) -> Result<String, TemplateError> {
+        self.validate()?;
+        let text =
+            serde_json::to_string_pretty(&self.body).map_err(|err| self.unserializable(&err))?;
+        Ok(text + "\n")
     }
 
-    /// The template as YAML, for reading.
-    pub fn to_yaml(&self) -> String {
-        serde_norway::to_string(self).unwrap_or_default()
+    /// The template as YAML, for reading; fails when [`Template::validate`] does.
+    pub fn to_yaml(&self) -> Result<String, TemplateError> {
+        self.validate()?;
+        serde_norway::to_string(&self.body).map_err(|err| self.unserializable(&err))
     }
 
-    /// The template as a JSON value, for tests and tools that inspect it.
-    pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or_default()
+    /// The template as a JSON value, for tests and tools that inspect it;
+    /// fails when [`Template::validate`] does.
+    pub fn to_value(&self) -> Result<Value, TemplateError> {
+        self.validate()?;
+        serde_json::to_value(&self.body).map_err(|err| self.unserializable(&err))
+    }
+
+    fn unserializable(&self, err: &dyn std::fmt::Display) -> TemplateError {
+        // Every value is a map of strings to JSON values, so this is not
+        // expected; it is reported rather than written out half empty.
+        TemplateError::Serialize {
+            id: "the template".to_owned(),
+            message: err.to_string(),
+        }
     }
 }
 
@@ -377,11 +432,38 @@ mod tests {
     }
 
     #[test]
+    fn an_invalid_template_has_no_json_yaml_or_value() {
+        let mut template = Template::new("test");
+        template.add("Same", Thing { target: None });
+        template.add("Same", Thing { target: None });
+        let problem = TemplateError::Duplicate("Same".into());
+        assert_eq!(template.to_json(), Err(problem.clone()));
+        assert_eq!(template.to_yaml(), Err(problem.clone()));
+        assert_eq!(template.to_value(), Err(problem));
+    }
+
+    #[test]
+    fn a_data_policy_is_both_deletion_and_update_replace_policy() {
+        let mut template = Template::new("test");
+        let kept = template.add("Kept", Thing { target: None });
+        let gone = template.add("Gone", Thing { target: None });
+        template.add("Unsaid", Thing { target: None });
+        template.data_policy(&kept, DataPolicy::Retain);
+        template.data_policy(&gone, DataPolicy::Delete);
+        let value = template.to_value().unwrap();
+        assert_eq!(value["Resources"]["Kept"]["DeletionPolicy"], "Retain");
+        assert_eq!(value["Resources"]["Kept"]["UpdateReplacePolicy"], "Retain");
+        assert_eq!(value["Resources"]["Gone"]["DeletionPolicy"], "Delete");
+        assert_eq!(value["Resources"]["Gone"]["UpdateReplacePolicy"], "Delete");
+        assert!(value["Resources"]["Unsaid"].get("DeletionPolicy").is_none());
+    }
+
+    #[test]
     fn unset_options_are_omitted_and_checkov_skips_land_in_metadata() {
         let mut template = Template::new("test");
         let thing = template.add("Thing", Thing { target: None });
         template.skip_check(&thing, "CKV_X_1", "because");
-        let value = template.to_value();
+        let value = template.to_value().unwrap();
         assert_eq!(
             value["Resources"]["Thing"],
             serde_json::json!({

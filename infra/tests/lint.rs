@@ -35,7 +35,7 @@ fn written_templates() -> Vec<(&'static str, PathBuf, Template)> {
         .into_iter()
         .map(|(name, template)| {
             let path = dir.join(format!("{name}.json"));
-            std::fs::write(&path, template.to_json()).unwrap();
+            std::fs::write(&path, template.to_json().unwrap()).unwrap();
             (name, path, template)
         })
         .collect()
@@ -128,7 +128,7 @@ fn checkov_fails_nothing_and_every_skip_is_needed_and_explained() {
             })
             .collect();
         skipped.sort();
-        let value = template.to_value();
+        let value = template.to_value().unwrap();
         let mut declared = Vec::new();
         for (id, resource) in value["Resources"].as_object().unwrap() {
             for skip in resource["Metadata"]["checkov"]["skip"]
@@ -165,7 +165,7 @@ fn every_property_is_in_the_official_schema_with_its_type_and_required_ones_are_
     let schemas = site_packages().join("cfnlint/data/schemas");
     let index: Value = read_json(&schemas.join("providers/us-east-1.json"));
     for (name, template) in templates() {
-        let value = template.to_value();
+        let value = template.to_value().unwrap();
         for (id, resource) in value["Resources"].as_object().unwrap() {
             let kind = resource["Type"].as_str().unwrap();
             let file = index[kind]

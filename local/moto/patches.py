@@ -25,6 +25,9 @@ difference was first reproduced with boto3 against an unpatched server.
   the case; the ID token's `email` is the stored address, `email_verified` is
   a boolean claim, and a `nonce` passed in InitiateAuth's ClientMetadata
   becomes a claim (the hosted-UI stand-in's channel for it).
+- `stack_settings`: termination protection can be turned on and off
+  (UpdateTerminationProtection) and a protected stack refuses DeleteStack;
+  an executed UPDATE change set's tags become the stack's.
 - `cfn_types` (registered separately) adds the Cognito, API Gateway
   authorizer/stage, bucket policy and Lambda permission types.
 
@@ -43,6 +46,7 @@ import change_sets
 import cognito_fixes
 import resource_fixes
 import stack_operations
+import stack_settings
 
 
 def apply() -> None:
@@ -77,3 +81,4 @@ def apply() -> None:
     resource_fixes.log_group_like_cloudformation()
     resource_fixes.role_like_cloudformation()
     cognito_fixes.apply()
+    stack_settings.apply()

@@ -665,6 +665,37 @@ class LauncherTest(unittest.TestCase):
             self.change_set("unknown", "c1", template, [], "CREATE")
         self.assertIn("Unrecognized resource types: [AWS::Nope::Thing]", str(caught.exception))
 
+    def test_termination_protection_refuses_delete_until_turned_off(self) -> None:
+        template = {"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": "/protected/p", "Type": "String", "Value": "v"}}}}
+        self.cf.create_stack(StackName="protected", TemplateBody=json.dumps(template), Tags=[{"Key": "k", "Value": "v"}])
+        self.assertFalse(self.stack("protected")["EnableTerminationProtection"])
+        self.cf.update_termination_protection(StackName="protected", EnableTerminationProtection=True)
+        self.assertTrue(self.stack("protected")["EnableTerminationProtection"])
+        with self.assertRaises(ClientError) as caught:
+            self.cf.delete_stack(StackName="protected")
+        self.assertIn("cannot be deleted while TerminationProtection is enabled", str(caught.exception))
+        self.assertEqual(self.stack("protected")["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(self.stack("protected")["Tags"], [{"Key": "k", "Value": "v"}])
+        self.cf.update_termination_protection(StackName="protected", EnableTerminationProtection=False)
+        self.cf.delete_stack(StackName="protected")
+        self.assert_stack_gone("protected")
+
+    def test_an_update_change_set_sets_the_stacks_tags(self) -> None:
+        template = {"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": "/tagged/p", "Type": "String", "Value": "v"}}}}
+        self.cf.create_stack(StackName="tagged", TemplateBody=json.dumps(template), Tags=[{"Key": "k", "Value": "1"}])
+        template["Resources"]["P"]["Properties"]["Value"] = "w"
+        self.cf.create_change_set(StackName="tagged", ChangeSetName="c1", ChangeSetType="UPDATE",
+                                  TemplateBody=json.dumps(template), Tags=[{"Key": "k", "Value": "2"}])
+        self.cf.execute_change_set(StackName="tagged", ChangeSetName="c1", ClientRequestToken="t1")
+        self.assertEqual(self.stack("tagged")["Tags"], [{"Key": "k", "Value": "2"}])
+        events = len(self.events("tagged"))
+        # A retry of the same request (its answer lost) is not a second execution.
+        self.cf.execute_change_set(StackName="tagged", ChangeSetName="c1", ClientRequestToken="t1")
+        self.assertEqual(len(self.events("tagged")), events)
+        self.cf.delete_stack(StackName="tagged")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -7,7 +7,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_config::BehaviorVersion;
-use aws_sdk_cloudformation::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_config::retry::RetryConfig;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_cloudformation::config::interceptors::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_cloudformation::config::{ConfigBag, Intercept, Region, RuntimeComponents};
 
 /// Where to talk to AWS, shared by every command that does.
@@ -21,14 +26,25 @@ pub(crate) struct AwsArgs {
     pub(crate) profile: Option<String>,
 }
 
-/// Counts every HTTP request (retries included) the SDK clients send, so a
-/// deploy can report what it cost and the benchmark can read it.
+/// Counts the operations the SDK clients run and the HTTP requests they send
+/// (one per attempt), so a deploy can report what it cost, retries included,
+/// and the benchmark can read it.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct CallCounter(Arc<AtomicUsize>);
+pub(crate) struct CallCounter {
+    operations: Arc<AtomicUsize>,
+    attempts: Arc<AtomicUsize>,
+}
 
 impl CallCounter {
+    /// HTTP requests sent, retries included.
     pub(crate) fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
+        self.attempts.load(Ordering::Relaxed)
+    }
+
+    /// Requests that repeated an earlier one (after a throttle, a 5xx, a reset).
+    pub(crate) fn retries(&self) -> usize {
+        self.get()
+            .saturating_sub(self.operations.load(Ordering::Relaxed))
     }
 }
 
@@ -43,10 +59,31 @@ impl Intercept for CallCounter {
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.operations.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
+
+/// Who the credentials belong to, as STS says.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub(crate) account: String,
+    pub(crate) arn: String,
+}
+
+/// Attempts per call unless `AWS_MAX_ATTEMPTS` says otherwise: CloudFormation
+/// throttles bursts of Describe calls, and a deploy is a long chain of calls
+/// where one give-up fails the whole command.
+const MAX_ATTEMPTS: u32 = 6;
 
 /// The clients a deploy or destroy needs.
 #[derive(Clone, Debug)]
@@ -56,10 +93,14 @@ pub(crate) struct Aws {
     pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) region: String,
     pub(crate) calls: CallCounter,
+    /// Asked of STS once per command.
+    pub(crate) identity: Arc<std::sync::OnceLock<Identity>>,
 }
 
 impl Aws {
-    /// Loads the configuration from the standard chain; fails early without a region.
+    /// Loads the configuration from the standard chain and resolves the
+    /// credentials at once: without a region or credentials it fails in
+    /// seconds, saying what to set, before anything is built.
     pub(crate) async fn load(args: &AwsArgs) -> anyhow::Result<Self> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(region) = &args.region {
@@ -68,7 +109,13 @@ impl Aws {
         if let Some(profile) = &args.profile {
             loader = loader.profile_name(profile);
         }
-        Self::from_config(&loader.load().await)
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        }
+        let config = loader.load().await;
+        let aws = Self::from_config(&config)?;
+        check_credentials(&config).await?;
+        Ok(aws)
     }
 
     /// The clients for an SDK configuration made elsewhere (local mode's moto).
@@ -99,20 +146,65 @@ impl Aws {
             sts,
             region,
             calls,
+            identity: Arc::default(),
         })
     }
 
+    /// Who the credentials belong to (sts:GetCallerIdentity), printed so a
+    /// person sees which account and region a command is about to change.
+    pub(crate) async fn identify(&self) -> anyhow::Result<Identity> {
+        let identity = self.identity().await?;
+        eprintln!(
+            "AWS account {}, region {}, as {}",
+            identity.account, self.region, identity.arn
+        );
+        Ok(identity)
+    }
+
     /// The account the credentials belong to.
-    pub(crate) async fn account_id(&self) -> anyhow::Result<String> {
+    pub(crate) async fn account(&self) -> anyhow::Result<String> {
+        Ok(self.identity().await?.account)
+    }
+
+    async fn identity(&self) -> anyhow::Result<Identity> {
+        if let Some(known) = self.identity.get() {
+            return Ok(known.clone());
+        }
         let me = self
             .sts
             .get_caller_identity()
             .send()
             .await
             .map_err(sdk)
-            .context("cannot find the AWS account (sts:GetCallerIdentity); are credentials set?")?;
-        me.account
-            .context("cannot find the AWS account: GetCallerIdentity answered without one")
+            .context(
+                "cannot find out whose AWS credentials these are (sts:GetCallerIdentity); \
+                 check that they are current (`aws sso login`, or fresh keys)",
+            )?;
+        let identity = Identity {
+            account: me
+                .account
+                .context("cannot find the AWS account: GetCallerIdentity answered without one")?,
+            arn: me.arn.unwrap_or_else(|| "?".to_owned()),
+        };
+        Ok(self.identity.get_or_init(|| identity).clone())
+    }
+}
+
+/// Resolves the credentials once, so a missing one fails now and says what to set.
+async fn check_credentials(config: &aws_config::SdkConfig) -> anyhow::Result<()> {
+    const WHAT_TO_SET: &str = "set AWS_PROFILE (or pass --profile) to a profile of ~/.aws/config, \
+         run `aws sso login` for an SSO profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+    let Some(provider) = config.credentials_provider() else {
+        anyhow::bail!("no AWS credentials are configured; {WHAT_TO_SET}");
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(CredentialsError::CredentialsNotLoaded(_)) => {
+            anyhow::bail!("no AWS credentials found; {WHAT_TO_SET}")
+        }
+        Err(err) => {
+            Err(sdk(err)).context(format!("cannot load the AWS credentials; {WHAT_TO_SET}"))
+        }
     }
 }
 
@@ -160,9 +252,10 @@ impl Stopwatch {
             _ => String::new(),
         };
         eprintln!(
-            "done in {:.2} s (build excluded{cpu}), {} AWS API calls",
+            "done in {:.2} s (build excluded{cpu}), {} AWS API calls ({} retries)",
             self.wall.elapsed().as_secs_f64(),
-            aws.calls.get()
+            aws.calls.get(),
+            aws.calls.retries()
         );
     }
 }

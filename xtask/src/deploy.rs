@@ -2,12 +2,14 @@
 //! change set, execute it, follow it, print the outputs.
 
 use anyhow::{Context, bail};
-use aws_sdk_cloudformation::types::{ChangeSetType, Stack};
+use aws_sdk_cloudformation::types::{ChangeSetType, Stack, StackStatus};
 
 use crate::artifacts;
 use crate::aws::{Aws, AwsArgs, Stopwatch, sdk};
-use crate::cfn::{self, ChangeSet, Phase, Planned, TemplateSource};
+use crate::cfn::{self, Existing, Operation, OperationError, Planned, Proposal, TemplateSource};
 use crate::package::{self, Arch, Package};
+use crate::progress::Printer;
+use crate::review::{self, Approval};
 use crate::stack_args::StackArgs;
 
 /// What to deploy and where: shared by `deploy` and `diff`.
@@ -28,9 +30,27 @@ pub(crate) struct Target {
 pub(crate) struct Args {
     #[command(flatten)]
     target: Target,
-    /// Execute without asking, even when resources are replaced or removed or IAM changes.
+    /// Execute without asking: the same as `--require-approval never`.
     #[arg(long)]
     yes: bool,
+    /// When to ask before executing: `broadening` asks when access widens
+    /// (see the security changes) or a resource is replaced or removed.
+    #[arg(long, value_enum, default_value_t = Approval::Broadening)]
+    require_approval: Approval,
+    /// How many zips that no deployed template references to keep (newest
+    /// first) after a successful deploy; the referenced ones always stay.
+    #[arg(long, default_value_t = DEFAULT_ARTIFACT_HISTORY)]
+    artifact_history: usize,
+}
+
+/// Unreferenced zips kept after a deploy, for a quick redeploy of recent code.
+const DEFAULT_ARTIFACT_HISTORY: usize = 3;
+
+/// How a deploy decides and what it keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    pub(crate) approval: Approval,
+    pub(crate) artifact_history: usize,
 }
 
 /// The names, checked before anything is built or any call is made.
@@ -65,8 +85,26 @@ impl Target {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let checked = args.target.check()?;
-    let packages = build(args.target.stack.arch)?;
-    crate::aws::block_on(deploy(&args, &checked, &packages))?
+    crate::aws::block_on(async {
+        // Credentials, region and account first: a build takes minutes.
+        let aws = Aws::load(&args.target.aws).await?;
+        aws.identify().await?;
+        let packages = build(args.target.stack.arch)?;
+        let started = Stopwatch::start();
+        let options = Options {
+            approval: if args.yes {
+                Approval::Never
+            } else {
+                args.require_approval
+            },
+            artifact_history: args.artifact_history,
+        };
+        if let Some(settled) = apply_with(&aws, &checked, &packages, options).await? {
+            crate::outputs::print(&settled);
+        }
+        started.report(&aws);
+        Ok(())
+    })?
 }
 
 /// Builds and packages, saying what came out.
@@ -83,77 +121,6 @@ pub(crate) fn build(arch: Arch) -> anyhow::Result<Vec<Package>> {
         );
     }
     Ok(packages)
-}
-
-/// The deployed stack as far as the next change set goes.
-pub(crate) enum Existing {
-    /// No stack (or one that only held a change set): the change set creates it.
-    New,
-    /// A settled stack to update.
-    Deployed(Box<Stack>),
-}
-
-/// Looks at the stack and clears what would block a deploy: waits for an
-/// operation in progress, deletes a stack stuck in `ROLLBACK_COMPLETE`.
-pub(crate) async fn settle(aws: &Aws, stack: &str, recover: bool) -> anyhow::Result<Existing> {
-    loop {
-        let Some(current) = cfn::describe(&aws.cfn, stack).await? else {
-            return Ok(Existing::New);
-        };
-        let status = cfn::status(&current);
-        match Phase::of(&status) {
-            Phase::Ready => return Ok(Existing::Deployed(Box::new(current))),
-            Phase::Review => return Ok(Existing::New),
-            Phase::Deleted => return Ok(Existing::New),
-            Phase::InProgress => {
-                eprintln!(
-                    "stack {stack} is {}: waiting for that operation to finish",
-                    status.as_str()
-                );
-                let since = cfn::newest_event_id(&aws.cfn, stack).await?;
-                // Its outcome is not ours to report; look at the stack again after.
-                match cfn::follow(&aws.cfn, current.stack_id().unwrap_or(stack), since, None).await
-                {
-                    Ok(_) => {}
-                    Err(err) if err.is::<cfn::StoppedWatching>() => return Err(err),
-                    Err(err) => eprintln!("that operation did not succeed: {err:#}"),
-                }
-            }
-            Phase::RollbackComplete if recover => {
-                eprintln!(
-                    "stack {stack} is ROLLBACK_COMPLETE (its first create failed) and can only be deleted: \
-                     deleting it, then creating it again"
-                );
-                let since = cfn::newest_event_id(&aws.cfn, stack).await?;
-                aws.cfn
-                    .delete_stack()
-                    .stack_name(stack)
-                    .send()
-                    .await
-                    .map_err(sdk)
-                    .with_context(|| format!("cannot delete stack {stack}"))?;
-                cfn::follow(&aws.cfn, current.stack_id().unwrap_or(stack), since, None).await?;
-            }
-            Phase::RollbackComplete => bail!(
-                "stack {stack} is ROLLBACK_COMPLETE (its first create failed); there is nothing to \
-                 compare with: `cargo xtask deploy` deletes it and creates it again"
-            ),
-            Phase::UpdateRollbackFailed => bail!(
-                "stack {stack} is UPDATE_ROLLBACK_FAILED; finish the rollback first with \
-                 `aws cloudformation continue-update-rollback --stack-name {stack}` (skipping the \
-                 resources that cannot roll back), then deploy again"
-            ),
-            Phase::DeleteFailed => bail!(
-                "stack {stack} is DELETE_FAILED ({}); run `cargo xtask destroy --stack-name {stack}` to finish deleting it",
-                current.stack_status_reason().unwrap_or("no reason given")
-            ),
-            Phase::Failed => bail!(
-                "stack {stack} is {} ({}); look at it in the CloudFormation console",
-                status.as_str(),
-                current.stack_status_reason().unwrap_or("no reason given")
-            ),
-        }
-    }
 }
 
 /// Picks the domain prefix: the one asked for, else the deployed one, else
@@ -179,7 +146,7 @@ async fn domain_prefix(
         (Some(wanted), _) => Ok(wanted.as_str().to_owned()),
         (None, Some(deployed)) => Ok(deployed.to_owned()),
         (None, None) => {
-            let account = aws.account_id().await?;
+            let account = aws.account().await?;
             Ok(
                 infra::DomainPrefix::default_for(checked.stack(), &account, &aws.region)
                     .as_str()
@@ -189,16 +156,14 @@ async fn domain_prefix(
     }
 }
 
-/// The template and parameters for the sign-in stack with these zips.
-async fn template(
-    aws: &Aws,
+/// The sign-in stack's template (validated, as JSON) and its parameters for these zips.
+fn template(
     checked: &Checked,
     bucket: &str,
     packages: &[Package],
     prefix: String,
-    upload_big: bool,
-) -> anyhow::Result<(TemplateSource, Vec<(&'static str, String)>)> {
-    let body = infra::sign_in_stack(&checked.settings).to_json();
+) -> anyhow::Result<(String, Vec<(&'static str, String)>)> {
+    let body = crate::synth::json(&infra::sign_in_stack(&checked.settings))?;
     let key_of = |function: &str| {
         packages
             .iter()
@@ -214,164 +179,226 @@ async fn template(
         (p::LOGIN_CODE_BUCKET, bucket.to_owned()),
         (p::LOGIN_CODE_KEY, key_of("login")?),
     ];
-    if body.len() <= cfn::MAX_INLINE_TEMPLATE {
-        return Ok((TemplateSource::Body(body), parameters));
-    }
-    // Too big to send inline: CloudFormation reads it from the artifacts bucket.
-    let key = format!("templates/{}.json", package::sha256_hex(body.as_bytes()));
-    if upload_big {
-        aws.s3
-            .put_object()
-            .bucket(bucket)
-            .key(&key)
-            .content_type("application/json")
-            .body(body.into_bytes().into())
-            .send()
-            .await
-            .map_err(sdk)
-            .with_context(|| format!("cannot upload the template to s3://{bucket}/{key}"))?;
-    }
-    let url = format!("https://{bucket}.s3.{}.amazonaws.com/{key}", aws.region);
-    Ok((TemplateSource::Url(url), parameters))
+    Ok((body, parameters))
 }
 
-/// Everything up to a computed change set. `apply` = deploy (create the
-/// artifacts stack, upload); otherwise a dry run for `diff`.
-pub(crate) async fn plan(
+/// Where CloudFormation reads a template too big to send inline.
+fn template_key(body: &str) -> String {
+    format!("templates/{}.json", package::sha256_hex(body.as_bytes()))
+}
+
+fn template_url(aws: &Aws, bucket: &str, key: &str) -> String {
+    format!("https://{bucket}.s3.{}.amazonaws.com/{key}", aws.region)
+}
+
+/// The template as CloudFormation gets it: inline, or uploaded to the
+/// artifacts bucket (with its checksum) when it is too big.
+async fn upload_template(
+    aws: &Aws,
+    bucket: &str,
+    account: &str,
+    body: String,
+) -> anyhow::Result<TemplateSource> {
+    if body.len() <= cfn::MAX_INLINE_TEMPLATE {
+        return Ok(TemplateSource::Body(body));
+    }
+    use sha2::Digest;
+    let key = template_key(&body);
+    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(body.as_bytes()));
+    aws.s3
+        .put_object()
+        .bucket(bucket)
+        .key(&key)
+        .expected_bucket_owner(account)
+        .content_type("application/json")
+        .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
+        .checksum_sha256(checksum)
+        .body(body.into_bytes().into())
+        .send()
+        .await
+        .map_err(sdk)
+        .with_context(|| format!("cannot upload the template to s3://{bucket}/{key}"))?;
+    Ok(TemplateSource::Url(template_url(aws, bucket, &key)))
+}
+
+/// The tags of the sign-in stack: the ownership tag, naming itself.
+fn tags(checked: &Checked) -> [aws_sdk_cloudformation::types::Tag; 1] {
+    [cfn::owner::tag(checked.stack().as_str())]
+}
+
+/// Refuses, before anything changes, when the sign-in stack or its
+/// artifacts stack exists and is not ours.
+async fn check_ownership(aws: &Aws, checked: &Checked) -> anyhow::Result<()> {
+    let stack = checked.stack().as_str();
+    cfn::operation::owned(&aws.cfn, stack, stack).await?;
+    let artifacts = artifacts::stack_name(checked.stack())?;
+    cfn::operation::owned(&aws.cfn, artifacts.as_str(), stack).await?;
+    Ok(())
+}
+
+/// `diff`: the change set a deploy would make, reviewed, then deleted. No
+/// artifacts stack, no upload, no recovery of stuck stacks.
+pub(crate) async fn dry_run(
     aws: &Aws,
     checked: &Checked,
     packages: &[Package],
-    apply: bool,
-) -> anyhow::Result<(Planned, Existing)> {
+) -> anyhow::Result<()> {
     let stack = checked.stack().as_str();
-    let existing = settle(aws, stack, apply).await?;
+    check_ownership(aws, checked).await?;
+    let mut printer = Printer::new();
+    let existing = cfn::operation::inspect(&aws.cfn, stack, stack, &mut printer).await?;
     let prefix = domain_prefix(aws, checked, &existing).await?;
-    let bucket = if apply {
-        let bucket = artifacts::ensure_bucket(aws, checked.stack()).await?;
-        artifacts::upload(aws, &bucket, packages).await?;
-        bucket
-    } else {
-        let name = artifacts::stack_name(checked.stack())?;
-        match cfn::describe(&aws.cfn, name.as_str()).await? {
-            Some(s) => cfn::output(&s, infra::artifacts::outputs::BUCKET_NAME)
-                .unwrap_or("artifacts-bucket-not-created-yet")
-                .to_owned(),
-            None => "artifacts-bucket-not-created-yet".to_owned(),
-        }
+    let artifacts = artifacts::stack_name(checked.stack())?;
+    let bucket = match cfn::describe(&aws.cfn, artifacts.as_str()).await? {
+        Some(s) => cfn::output(&s, infra::artifacts::outputs::BUCKET_NAME)
+            .unwrap_or("artifacts-bucket-not-created-yet")
+            .to_owned(),
+        None => "artifacts-bucket-not-created-yet".to_owned(),
     };
-    let (template, parameters) = template(aws, checked, &bucket, packages, prefix, apply).await?;
-    let kind = match existing {
-        Existing::New => ChangeSetType::Create,
-        Existing::Deployed(_) => ChangeSetType::Update,
+    let (body, parameters) = template(checked, &bucket, packages, prefix)?;
+    let source = if body.len() <= cfn::MAX_INLINE_TEMPLATE {
+        TemplateSource::Body(body)
+    } else {
+        TemplateSource::Url(template_url(aws, &bucket, &template_key(&body)))
+    };
+    let (kind, old) = match &existing {
+        Existing::New => (ChangeSetType::Create, None),
+        Existing::Deployed(_) => (
+            ChangeSetType::Update,
+            Some(review::deployed_template(aws, stack).await?),
+        ),
     };
     eprintln!("computing the change set for stack {stack}");
-    let planned = cfn::plan(&aws.cfn, stack, kind, &template, &parameters).await?;
-    Ok((planned, existing))
-}
-
-/// Prints the review of a change set.
-pub(crate) fn review(stack: &str, change_set: &ChangeSet) {
-    let verb = if change_set.kind == ChangeSetType::Create {
-        "create"
-    } else {
-        "update"
-    };
-    eprintln!(
-        "change set for stack {stack} ({verb}, {} resource changes):",
-        change_set.changes.len()
-    );
-    eprint!("{}", cfn::summary(&change_set.changes));
-    for risk in change_set.risks() {
-        eprintln!("  note: this change set {risk}");
+    let planned = cfn::change_set::plan(
+        &aws.cfn,
+        &Proposal {
+            stack,
+            kind,
+            template: &source,
+            parameters: &parameters,
+            tags: &tags(checked),
+        },
+    )
+    .await?;
+    match planned {
+        Planned::UpToDate => {
+            eprintln!("stack {stack} is up to date: a deploy would change nothing");
+        }
+        Planned::Changes(change_set) => {
+            let new = infra::sign_in_stack(&checked.settings).to_value()?;
+            let security = review::security_changes(old.as_ref(), &new);
+            review::print(stack, &change_set, &security);
+            cfn::change_set::discard(&aws.cfn, &change_set).await?;
+            eprintln!("nothing was changed; the change set is deleted");
+        }
     }
-}
-
-async fn deploy(args: &Args, checked: &Checked, packages: &[Package]) -> anyhow::Result<()> {
-    let started = Stopwatch::start();
-    let aws = Aws::load(&args.target.aws).await?;
-    if let Some(settled) = apply(&aws, checked, packages, args.yes).await? {
-        crate::outputs::print(&settled);
-    }
-    started.report(&aws);
     Ok(())
 }
 
 /// Plans, reviews, asks when the change set calls for it (unless `yes`),
-/// executes and follows. Returns the settled stack, or `None` when the
-/// person declined.
+/// executes and follows, with the default approval policy and artifact
+/// history. Returns the settled stack, or `None` when the person declined.
 pub(crate) async fn apply(
     aws: &Aws,
     checked: &Checked,
     packages: &[Package],
     yes: bool,
 ) -> anyhow::Result<Option<Stack>> {
+    let options = Options {
+        approval: if yes {
+            Approval::Never
+        } else {
+            Approval::default()
+        },
+        artifact_history: DEFAULT_ARTIFACT_HISTORY,
+    };
+    apply_with(aws, checked, packages, options).await
+}
+
+/// The deploy: refuses stacks that are not ours, settles the stack, makes
+/// sure of the artifacts bucket and of every zip in it, creates the change
+/// set, reviews it under `options.approval`, executes and follows it, and
+/// after a success removes the zips no deployed template needs.
+pub(crate) async fn apply_with(
+    aws: &Aws,
+    checked: &Checked,
+    packages: &[Package],
+    options: Options,
+) -> anyhow::Result<Option<Stack>> {
     let stack = checked.stack().as_str();
-    let (planned, existing) = plan(aws, checked, packages, true).await?;
+    check_ownership(aws, checked).await?;
+    let account = aws.account().await?;
+    let mut printer = Printer::new();
+    let existing = cfn::operation::settle(&aws.cfn, stack, stack, &mut printer).await?;
+    let prefix = domain_prefix(aws, checked, &existing).await?;
+    let bucket = artifacts::ensure_bucket(aws, checked.stack(), options.approval).await?;
+    artifacts::upload_and_verify(aws, &bucket, &account, packages).await?;
+    let (body, parameters) = template(checked, &bucket, packages, prefix)?;
+    let source = upload_template(aws, &bucket, &account, body).await?;
+    let (kind, old) = match &existing {
+        Existing::New => (ChangeSetType::Create, None),
+        Existing::Deployed(_) => (
+            ChangeSetType::Update,
+            Some(review::deployed_template(aws, stack).await?),
+        ),
+    };
+    eprintln!("computing the change set for stack {stack}");
+    let planned = cfn::change_set::plan(
+        &aws.cfn,
+        &Proposal {
+            stack,
+            kind,
+            template: &source,
+            parameters: &parameters,
+            tags: &tags(checked),
+        },
+    )
+    .await?;
     let change_set = match planned {
         Planned::UpToDate => {
             eprintln!("stack {stack} is up to date: nothing to deploy");
-            return match existing {
-                Existing::Deployed(current) => Ok(Some(*current)),
-                Existing::New => bail!("stack {stack} has no changes and does not exist"),
+            let Existing::Deployed(current) = existing else {
+                bail!("stack {stack} has no changes and does not exist");
             };
+            artifacts::collect_garbage(aws, &bucket, &account, &current, options.artifact_history)
+                .await?;
+            return Ok(Some(*current));
         }
         Planned::Changes(change_set) => change_set,
     };
-    review(stack, &change_set);
-    let risks = change_set.risks();
-    if !yes && !risks.is_empty() {
-        let no_terminal = format!(
-            "this change set {}; review it above and run again with --yes to apply it \
-             (there is no terminal to ask on)",
-            risks.join(", ")
-        );
-        let go = match cfn::confirm("execute this change set?", &no_terminal) {
-            Ok(go) => go,
-            Err(err) => {
-                cfn::discard(&aws.cfn, &change_set).await?;
-                return Err(err);
-            }
-        };
-        if !go {
-            cfn::discard(&aws.cfn, &change_set).await?;
-            eprintln!("not deployed; the change set is deleted");
-            return Ok(None);
-        }
+    let new = infra::sign_in_stack(&checked.settings).to_value()?;
+    let security = review::security_changes(old.as_ref(), &new);
+    if !review::approve(aws, stack, &change_set, &security, options.approval).await? {
+        return Ok(None);
     }
-    let since = match existing {
-        Existing::Deployed(_) => cfn::newest_event_id(&aws.cfn, &change_set.stack_id).await?,
-        Existing::New => None,
-    };
-    aws.cfn
-        .execute_change_set()
-        .change_set_name(&change_set.id)
-        .send()
-        .await
-        .map_err(sdk)
-        .with_context(|| format!("cannot execute the change set of stack {stack}"))?;
     eprintln!("deploying stack {stack}");
-    let result = cfn::follow(
+    let mut printer = Printer::counting(change_set.changes.len());
+    let result = cfn::operation::run(
         &aws.cfn,
         &change_set.stack_id,
-        since,
-        Some(change_set.changes.len()),
+        Operation::Execute(&change_set),
+        &mut printer,
     )
     .await;
-    let settled = match result {
+    let settled = match OperationError::warn(result, &mut printer) {
         Ok(settled) => settled,
-        Err(err) => {
-            if change_set.kind == ChangeSetType::Create && err.is::<cfn::StackFailed>() {
-                eprintln!(
-                    "the first create failed; the next deploy deletes the rolled-back stack and creates it again"
-                );
-            }
-            return Err(err);
+        Err(OperationError::Failed(failed)) if change_set.kind == ChangeSetType::Create => {
+            eprintln!(
+                "the first create failed; the next deploy deletes the rolled-back stack and creates it again"
+            );
+            return Err(OperationError::Failed(failed).into());
         }
+        Err(err) => return Err(err.into()),
     };
     let settled = settled.with_context(|| format!("stack {stack} is gone after deploying"))?;
-    eprintln!(
-        "stack {stack} is {}",
-        settled.stack_status().map_or("?", |s| s.as_str())
-    );
+    let status = cfn::status(&settled);
+    eprintln!("stack {stack} is {}", status.as_str());
+    if matches!(
+        status,
+        StackStatus::CreateComplete | StackStatus::UpdateComplete
+    ) {
+        artifacts::collect_garbage(aws, &bucket, &account, &settled, options.artifact_history)
+            .await?;
+    }
     Ok(Some(settled))
 }

@@ -10,8 +10,27 @@ use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent, StackStat
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 
 use crate::aws::{Aws, CallCounter};
-use crate::cfn::{self, StackFailed, StoppedWatching};
-use crate::deploy::{self, Existing};
+use crate::cfn::follow::follow;
+use crate::cfn::status::Goal;
+use crate::cfn::{Events, Existing, OperationError};
+
+/// What the engine handed its caller.
+#[derive(Default)]
+struct Seen {
+    events: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Events for Seen {
+    fn event(&mut self, event: &StackEvent) {
+        self.events
+            .push(event.event_id().unwrap_or_default().to_owned());
+    }
+
+    fn note(&mut self, note: &str) {
+        self.notes.push(note.to_owned());
+    }
+}
 
 const STACK: &str = "sign-in";
 
@@ -22,6 +41,7 @@ fn stack(status: StackStatus) -> DescribeStacksOutput {
                 .stack_name(STACK)
                 .stack_id("arn:aws:cloudformation:us-east-1:123456789012:stack/sign-in/1")
                 .stack_status(status)
+                .tags(crate::cfn::owner::tag(STACK))
                 .outputs(
                     aws_sdk_cloudformation::types::Output::builder()
                         .output_key("ApiUrl")
@@ -93,6 +113,7 @@ fn aws(cfn: Client) -> Aws {
         sts,
         region: "us-east-1".to_owned(),
         calls: CallCounter::default(),
+        identity: std::sync::Arc::default(),
     }
 }
 
@@ -136,15 +157,24 @@ async fn follow_polls_until_the_update_completes() {
         [&describe, &events]
     );
 
-    let settled = cfn::follow(&cfn, stack_id, Some("e0".to_owned()), Some(1))
-        .await
-        .unwrap()
-        .expect("an updated stack is still there");
+    let mut seen = Seen::default();
+    let settled = follow(
+        &cfn,
+        stack_id,
+        Some("e0".to_owned()),
+        Goal::Complete,
+        &mut seen,
+    )
+    .await
+    .unwrap()
+    .expect("an updated stack is still there");
 
     assert_eq!(settled.stack_status(), Some(&StackStatus::UpdateComplete));
     // It kept asking while the update was in progress, and stopped once settled.
     assert_eq!(describe.num_calls(), 3);
     assert_eq!(events.num_calls(), 3);
+    // Each event was handed over once, oldest first.
+    assert_eq!(seen.events, ["e1", "e2", "e3"]);
 }
 
 #[tokio::test]
@@ -202,8 +232,12 @@ async fn follow_reports_the_failed_resources_with_their_reasons() {
         [&describe, &events]
     );
 
-    let err = cfn::follow(&cfn, STACK, None, None).await.unwrap_err();
-    let failed = err.downcast_ref::<StackFailed>().expect("a StackFailed");
+    let err = follow(&cfn, STACK, None, Goal::Complete, &mut Seen::default())
+        .await
+        .unwrap_err();
+    let OperationError::Failed(failed) = &err else {
+        panic!("a failure, not {err:?}")
+    };
 
     assert_eq!(failed.status, "ROLLBACK_COMPLETE");
     // The real cause comes first; the resource cancelled because of it after.
@@ -231,11 +265,9 @@ async fn follow_reports_the_failed_resources_with_their_reasons() {
 #[tokio::test]
 async fn settle_waits_for_an_operation_in_progress_then_updates() {
     let describe = statuses(&[
-        // settle looks, sees an update running, follows it…
+        // settle looks, sees an update running, follows it until it settles.
         StackStatus::UpdateInProgress,
         StackStatus::UpdateInProgress,
-        StackStatus::UpdateComplete,
-        // …and looks again once it settled.
         StackStatus::UpdateComplete,
     ]);
     let events = event_pages(vec![vec![event(
@@ -251,13 +283,21 @@ async fn settle_waits_for_an_operation_in_progress_then_updates() {
         [&describe, &events]
     );
 
-    let existing = deploy::settle(&aws(cfn), STACK, true).await.unwrap();
+    let mut seen = Seen::default();
+    let existing = crate::cfn::operation::settle(&aws(cfn).cfn, STACK, STACK, &mut seen)
+        .await
+        .unwrap();
 
+    assert_eq!(
+        seen.notes,
+        ["stack sign-in is UPDATE_IN_PROGRESS: waiting for that operation to finish"]
+    );
     let Existing::Deployed(stack) = existing else {
         panic!("a settled stack is deployed, to be updated")
     };
     assert_eq!(stack.stack_status(), Some(&StackStatus::UpdateComplete));
-    assert_eq!(describe.num_calls(), 4);
+    // The settled stack follow() saw is the one to update: no extra look.
+    assert_eq!(describe.num_calls(), 3);
 }
 
 #[tokio::test]
@@ -274,7 +314,9 @@ async fn settle_goes_on_after_someone_elses_update_rolled_back() {
     );
 
     // The other operation's failure is not ours: the rolled-back stack can be updated.
-    let existing = deploy::settle(&aws(cfn), STACK, true).await.unwrap();
+    let existing = crate::cfn::operation::settle(&aws(cfn).cfn, STACK, STACK, &mut Seen::default())
+        .await
+        .unwrap();
     assert!(matches!(existing, Existing::Deployed(_)));
 }
 
@@ -344,13 +386,192 @@ async fn follow_until_sigint() {
     println!("FOLLOWING");
     let result = tokio::time::timeout(
         std::time::Duration::from_secs(20),
-        cfn::follow(&cfn, STACK, None, None),
+        follow(&cfn, STACK, None, Goal::Complete, &mut Seen::default()),
     )
     .await
     .expect("SIGINT ends the wait");
     let err = result.unwrap_err();
-    assert!(err.is::<StoppedWatching>(), "{err:#}");
+    assert!(matches!(err, OperationError::StoppedWatching(_)), "{err:#}");
     // It was really waiting on CloudFormation, not failing at once.
     assert!(describe.num_calls() >= 1);
     println!("STOPPED: {err}");
+}
+
+/// `cargo xtask rollback` on a stack in UPDATE_ROLLBACK_FAILED (moto cannot
+/// make one): ContinueUpdateRollback with the resources to skip, then
+/// followed to UPDATE_ROLLBACK_COMPLETE.
+#[tokio::test]
+async fn rollback_continues_a_failed_rollback_skipping_the_named_resources() {
+    let describe = statuses(&[
+        StackStatus::UpdateRollbackFailed,
+        StackStatus::UpdateRollbackInProgress,
+        StackStatus::UpdateRollbackComplete,
+    ]);
+    let events = event_pages(vec![
+        vec![event(
+            "e1",
+            STACK,
+            "AWS::CloudFormation::Stack",
+            ResourceStatus::UpdateRollbackFailed,
+            "",
+        )],
+        vec![event(
+            "e2",
+            "LoginFunction",
+            "AWS::Lambda::Function",
+            ResourceStatus::UpdateComplete,
+            "Resource skipped during UpdateRollback",
+        )],
+    ]);
+    let continued = mock!(Client::continue_update_rollback)
+        .match_requests(|r| {
+            r.resources_to_skip() == ["LoginFunction"] && r.client_request_token().is_some()
+        })
+        .then_output(|| {
+            aws_sdk_cloudformation::operation::continue_update_rollback::ContinueUpdateRollbackOutput::builder().build()
+        });
+    let cfn = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&describe, &events, &continued]
+    );
+    let mut seen = Seen::default();
+    let settled = crate::rollback::continue_rollback(
+        &aws(cfn),
+        STACK,
+        &["LoginFunction".to_owned()],
+        &mut seen,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        settled.stack_status(),
+        Some(&StackStatus::UpdateRollbackComplete)
+    );
+    assert_eq!(continued.num_calls(), 1);
+    assert_eq!(
+        seen.notes,
+        ["continuing the rollback of stack sign-in, skipping LoginFunction"]
+    );
+}
+
+/// A rollback that fails again says which resources to skip next time.
+#[tokio::test]
+async fn a_rollback_that_fails_again_names_the_resources_to_skip() {
+    let describe = statuses(&[
+        StackStatus::UpdateRollbackFailed,
+        StackStatus::UpdateRollbackFailed,
+    ]);
+    let events = event_pages(vec![
+        vec![],
+        vec![event(
+            "e2",
+            "LoginFunction",
+            "AWS::Lambda::Function",
+            ResourceStatus::UpdateFailed,
+            "Error occurred while GetObject. S3 Error Code: NoSuchKey.",
+        )],
+    ]);
+    let continued = mock!(Client::continue_update_rollback).then_output(|| {
+        aws_sdk_cloudformation::operation::continue_update_rollback::ContinueUpdateRollbackOutput::builder().build()
+    });
+    let cfn = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&describe, &events, &continued]
+    );
+    let err = crate::rollback::continue_rollback(&aws(cfn), STACK, &[], &mut Seen::default())
+        .await
+        .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("cargo xtask rollback --stack-name sign-in --skip LoginFunction"),
+        "{text}"
+    );
+    assert!(text.contains("NoSuchKey"), "{text}");
+}
+
+/// Nothing to continue: refused, and ContinueUpdateRollback is never sent.
+#[tokio::test]
+async fn rollback_refuses_a_stack_that_is_not_stuck() {
+    let describe = statuses(&[StackStatus::UpdateComplete]);
+    let continued = mock!(Client::continue_update_rollback).then_output(|| {
+        aws_sdk_cloudformation::operation::continue_update_rollback::ContinueUpdateRollbackOutput::builder().build()
+    });
+    let cfn = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&describe, &continued]
+    );
+    let err = crate::rollback::continue_rollback(&aws(cfn), STACK, &[], &mut Seen::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not UPDATE_ROLLBACK_FAILED"),
+        "{err}"
+    );
+    assert_eq!(continued.num_calls(), 0);
+}
+
+/// A deploy that meets UPDATE_ROLLBACK_FAILED names the way out.
+#[tokio::test]
+async fn settle_names_the_rollback_command_for_a_stuck_stack() {
+    let describe = statuses(&[StackStatus::UpdateRollbackFailed]);
+    let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, [&describe]);
+    let err = crate::cfn::operation::settle(&cfn, STACK, STACK, &mut Seen::default())
+        .await
+        .err()
+        .expect("a stuck stack is refused");
+    assert!(
+        err.to_string()
+            .contains("`cargo xtask rollback --stack-name sign-in`"),
+        "{err}"
+    );
+}
+
+/// A stack without our tag is refused before anything else is asked.
+#[tokio::test]
+async fn settle_refuses_a_stack_that_is_not_ours() {
+    let describe = statuses(&[StackStatus::UpdateComplete]);
+    let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, [&describe]);
+    let err = crate::cfn::operation::settle(&cfn, "other", "other", &mut Seen::default())
+        .await
+        .err()
+        .expect("not ours");
+    let not_ours = err
+        .downcast_ref::<crate::cfn::owner::NotOurs>()
+        .expect("a NotOurs");
+    assert_eq!(not_ours.made_by, "it belongs to sign-in stack sign-in");
+    assert_eq!(describe.num_calls(), 1);
+}
+
+/// Reaching the goal with failures on the way is a warning the caller must handle.
+#[tokio::test]
+async fn a_goal_reached_with_failed_resources_is_a_warning() {
+    let describe = statuses(&[StackStatus::UpdateComplete]);
+    let events = event_pages(vec![vec![event(
+        "e2",
+        "OldBucket",
+        "AWS::S3::Bucket",
+        ResourceStatus::DeleteFailed,
+        "The bucket you tried to delete is not empty",
+    )]]);
+    let cfn = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&describe, &events]
+    );
+    let result = follow(&cfn, STACK, None, Goal::Complete, &mut Seen::default()).await;
+    let Err(OperationError::SucceededWithWarnings { warnings, .. }) = &result else {
+        panic!("a warning, not {result:?}")
+    };
+    assert_eq!(warnings[0].logical_id, "OldBucket");
+    let mut seen = Seen::default();
+    let settled = OperationError::warn(result, &mut seen).unwrap();
+    assert!(settled.is_some());
+    assert!(
+        seen.notes[0].starts_with("warning: stack sign-in reached its goal"),
+        "{:?}",
+        seen.notes
+    );
 }

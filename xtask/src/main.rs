@@ -14,6 +14,9 @@ mod follow_tests;
 mod local;
 mod outputs;
 mod package;
+mod progress;
+mod review;
+mod rollback;
 mod stack_args;
 mod synth;
 mod test;
@@ -43,6 +46,8 @@ enum Command {
     Outputs(outputs::Args),
     /// Empty the buckets and delete the stack (and the artifacts stack).
     Destroy(destroy::Args),
+    /// Finish the rollback of a stack stuck in UPDATE_ROLLBACK_FAILED.
+    Rollback(rollback::Args),
     /// Install the pinned test tools, then run fmt, clippy and every test.
     Test(test::Args),
 }
@@ -57,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Local(args) => local::run(args),
         Command::Outputs(args) => outputs::run(args),
         Command::Destroy(args) => destroy::run(args),
+        Command::Rollback(args) => rollback::run(args),
         Command::Test(args) => test::run(args),
     };
     match result {

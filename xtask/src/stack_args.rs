@@ -20,6 +20,12 @@ pub(crate) struct StackArgs {
     /// CloudWatch role to be set up already.
     #[arg(long)]
     pub(crate) api_access_logs: bool,
+    /// Keep the user pool, the table and the data bucket when the stack is
+    /// deleted or an update replaces them (their `DeletionPolicy` and
+    /// `UpdateReplacePolicy`); without it they go with the stack, as suits a
+    /// throwaway stage.
+    #[arg(long)]
+    pub(crate) retain_data: bool,
     /// The processor the functions run on.
     #[arg(long, value_enum, default_value_t = Arch::X86_64)]
     pub(crate) arch: Arch,
@@ -64,6 +70,9 @@ impl StackArgs {
         settings.log_retention = LogRetention::days(self.log_retention_days)
             .context("cannot use --log-retention-days")?;
         settings.api_access_logs = self.api_access_logs;
+        if self.retain_data {
+            settings.data_policy = infra::DataPolicy::Retain;
+        }
         settings.architecture = match self.arch {
             Arch::X86_64 => Architecture::X86_64,
             Arch::Arm64 => Architecture::Arm64,

@@ -36,12 +36,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     } else {
         infra::sign_in_stack(&settings)
     };
-    template
-        .validate()
-        .context("the synthesized template is not valid (a bug in infra/src/stack.rs)")?;
     let text = match args.format {
-        Format::Json => template.to_json(),
-        Format::Yaml => template.to_yaml(),
+        Format::Json => json(&template)?,
+        Format::Yaml => template.to_yaml().map_err(invalid)?,
     };
     match args.out {
         Some(path) => std::fs::write(&path, text)
@@ -52,5 +49,38 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 .write_all(text.as_bytes())
                 .context("cannot write the template to standard output")
         }
+    }
+}
+
+/// The template as CloudFormation is sent it. Every command reaches JSON
+/// through here (or [`infra::Template::to_yaml`]), and both validate first:
+/// an invalid template stops the command before anything is sent.
+pub(crate) fn json(template: &infra::Template) -> anyhow::Result<String> {
+    template.to_json().map_err(invalid)
+}
+
+fn invalid(problem: infra::TemplateError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the template is not valid, so nothing was sent or written: {problem} \
+         (a bug in the stack's code under infra/src/)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_invalid_template_stops_the_command_naming_the_problem() {
+        let mut template = infra::artifacts_stack();
+        template.output(
+            "BucketName",
+            "a second output of the same id",
+            infra::Expr::REGION,
+        );
+        let err = super::json(&template).unwrap_err().to_string();
+        assert!(
+            err.contains("logical id `BucketName` is used twice"),
+            "{err}"
+        );
+        assert!(err.contains("nothing was sent"), "{err}");
     }
 }

@@ -46,8 +46,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     // The launcher's tests also create, update and delete the real template.
     let template = local::venv::target_dir().join("moto-sign-in.json");
     let settings = infra::Settings::new(infra::StackName::new("moto-test")?);
-    std::fs::write(&template, infra::sign_in_stack(&settings).to_json())
-        .with_context(|| format!("cannot write {}", template.display()))?;
+    std::fs::write(
+        &template,
+        crate::synth::json(&infra::sign_in_stack(&settings))?,
+    )
+    .with_context(|| format!("cannot write {}", template.display()))?;
     let status = Command::new(venv.join("bin").join("python"))
         .args([
             "-m",

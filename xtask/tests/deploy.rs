@@ -501,11 +501,12 @@ async fn review_shows_exactly_what_changes() {
     let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
     assert!(run.ok, "{}", run.stderr);
 
-    // An artifacts stack made from another template (an older xtask) is updated once.
+    // An artifacts stack made from another template (an older xtask, whose
+    // zips expired after 90 days) is updated once, through a change set.
     let mut older: serde_json::Value =
-        serde_json::from_str(&infra::artifacts_stack().to_json()).unwrap();
-    older["Outputs"]["Older"] =
-        serde_json::json!({"Value": "an output the current template lacks"});
+        serde_json::from_str(&infra::artifacts_stack().to_json().unwrap()).unwrap();
+    older["Resources"]["ArtifactsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] =
+        90.into();
     cfn.update_stack()
         .stack_name(format!("{name}-artifacts"))
         .template_body(older.to_string())
@@ -515,6 +516,12 @@ async fn review_shows_exactly_what_changes() {
                 .value("an-older-template")
                 .build(),
         )
+        .tags(
+            aws_sdk_cloudformation::types::Tag::builder()
+                .key("xtask:sign-in-stack")
+                .value(name)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -522,6 +529,11 @@ async fn review_shows_exactly_what_changes() {
     assert!(run.ok, "{}", run.stderr);
     assert!(
         run.stderr.contains("updating the artifacts stack"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("~ Modify  ArtifactsBucket"),
         "{}",
         run.stderr
     );
@@ -837,6 +849,42 @@ fn base64(text: &str) -> String {
         }
     }
     out
+}
+
+/// No credentials: `deploy` and `diff` fail in seconds saying what to set,
+/// and the (minutes long) build never starts.
+#[test]
+fn without_credentials_deploy_fails_before_any_build() {
+    let commands: [&[&str]; 2] = [&["deploy", "--yes"], &["diff"]];
+    for args in commands {
+        let build = fake_build("no-credentials");
+        let run = common::xtask_without_credentials(&build, args);
+        assert!(!run.ok, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("no AWS credentials found"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("AWS_PROFILE"), "{}", run.stderr);
+        assert!(run.stderr.contains("AWS_ACCESS_KEY_ID"), "{}", run.stderr);
+        assert!(!run.stderr.contains("building"), "{}", run.stderr);
+        assert_eq!(common::cargo_calls(&build), "", "cargo was run");
+    }
+}
+
+/// The account, region and identity are printed before the build starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_account_is_printed_before_the_build() {
+    let moto = Moto::start().unwrap();
+    let build = fake_build("identity");
+    let run = xtask(&moto, &build, &["diff", "--stack-name", "e2e-identity"]);
+    assert!(run.ok, "{}", run.stderr);
+    let identity = run
+        .stderr
+        .find("AWS account 123456789012, region us-east-1, as arn:aws:sts::123456789012:")
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    let build_starts = run.stderr.find("building the functions").unwrap();
+    assert!(identity < build_starts, "{}", run.stderr);
 }
 
 /// Without the aarch64 target, `--arch arm64` says what to install instead

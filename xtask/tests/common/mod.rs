@@ -12,6 +12,8 @@
     reason = "test support: a failure panics the test"
 )]
 
+pub mod faults;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -127,7 +129,8 @@ pub fn fake_build(name: &str) -> Build {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\ncase \"$1\" in\n  metadata) echo '{{\"target_directory\":\"{}\"}}' ;;\n  *) exit 0 ;;\nesac\n",
+            "#!/bin/sh\necho \"$@\" >> {}/cargo-calls\ncase \"$1\" in\n  metadata) echo '{{\"target_directory\":\"{}\"}}' ;;\n  *) exit 0 ;;\nesac\n",
+            dir.display(),
             dir.display()
         ),
     )
@@ -135,6 +138,14 @@ pub fn fake_build(name: &str) -> Build {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     Build::Fake(Arc::new(dir))
+}
+
+/// The commands the stand-in cargo of a fake build was run with, one a line.
+pub fn cargo_calls(build: &Build) -> String {
+    let Build::Fake(dir) = build else {
+        panic!("only a fake build records its calls")
+    };
+    std::fs::read_to_string(dir.join("cargo-calls")).unwrap_or_default()
 }
 
 /// "Changes the code" of a fake-built function: a different binary, so a different zip and key.
@@ -194,6 +205,41 @@ pub fn xtask_with(moto: Option<&Moto>, build: &Build, args: &[&str], env: &[(&st
         }
     }
     command.envs(env.iter().copied());
+    Run::from(&command.output().unwrap())
+}
+
+/// Runs `cargo xtask <args>` with a region but no AWS credentials anywhere:
+/// no keys in the environment, no profile, no config files, no instance metadata.
+pub fn xtask_without_credentials(build: &Build, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args);
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_ENDPOINT_URL",
+        "SIGNIN_STACK_NAME",
+    ] {
+        command.env_remove(var);
+    }
+    let Build::Fake(dir) = build else {
+        panic!("use a fake build: the point is that it is never run")
+    };
+    command
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.join("no-such-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-such-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CARGO", dir.join("cargo"))
+        .stdin(Stdio::null())
+        .current_dir(testkit::workspace_root());
     Run::from(&command.output().unwrap())
 }
 
@@ -270,7 +316,7 @@ pub async fn event_count(cfn: &aws_sdk_cloudformation::Client, name: &str) -> us
 pub fn template_resources(stack_name: &str) -> Vec<String> {
     let settings = infra::Settings::new(infra::StackName::new(stack_name).unwrap());
     let template: serde_json::Value =
-        serde_json::from_str(&infra::sign_in_stack(&settings).to_json()).unwrap();
+        serde_json::from_str(&infra::sign_in_stack(&settings).to_json().unwrap()).unwrap();
     template["Resources"]
         .as_object()
         .unwrap()

@@ -1,0 +1,336 @@
+//! A fault-injecting HTTP proxy between the tool and moto: for a seeded
+//! share of requests it answers `Throttling` (or S3's `SlowDown`), answers
+//! 503, resets the connection before or after forwarding, or answers
+//! slowly. The same seed and the same sequence of requests give the same
+//! faults, so a failure replays.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The share of requests (in percent) that meet each fault.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Plan {
+    pub seed: u64,
+    pub throttle: u32,
+    pub unavailable: u32,
+    pub reset_before: u32,
+    pub reset_after: u32,
+    pub slow: u32,
+    /// From this request on, every request is answered 503.
+    pub blackout_from: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    Throttle,
+    Unavailable,
+    ResetBefore,
+    ResetAfter,
+    Slow,
+    Blackout,
+}
+
+/// What the proxy saw: requests, faults by kind, and the operations
+/// forwarded to moto (CloudFormation actions, S3 method and path).
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub requests: usize,
+    pub faults: BTreeMap<Fault, usize>,
+    pub forwarded: Vec<String>,
+    /// S3 requests sent without `x-amz-expected-bucket-owner`.
+    pub s3_without_owner: Vec<String>,
+}
+
+pub struct Proxy {
+    pub endpoint: String,
+    pub seen: Arc<Mutex<Seen>>,
+    plan: Arc<Mutex<Plan>>,
+}
+
+impl Proxy {
+    /// Starts the proxy in front of `upstream` (`http://127.0.0.1:PORT`).
+    pub async fn start(upstream: &str, plan: Plan) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let plan = Arc::new(Mutex::new(plan));
+        let rng = Arc::new(Mutex::new(plan.lock().unwrap().seed | 1));
+        let (s, p) = (seen.clone(), plan.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    return;
+                };
+                let (upstream, seen, plan, rng) =
+                    (upstream.clone(), s.clone(), p.clone(), rng.clone());
+                tokio::spawn(async move {
+                    let _ = serve(client, &upstream, &seen, &plan, &rng).await;
+                });
+            }
+        });
+        Self {
+            endpoint,
+            seen,
+            plan,
+        }
+    }
+
+    /// Changes the faults from now on.
+    pub fn set(&self, plan: Plan) {
+        *self.plan.lock().unwrap() = plan;
+    }
+
+    /// How many forwarded operations were `name` (`CreateChangeSet`, `PUT /bucket/key`…).
+    pub fn forwarded(&self, prefix: &str) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .forwarded
+            .iter()
+            .filter(|o| o.starts_with(prefix))
+            .count()
+    }
+}
+
+/// xorshift64: enough for a seeded, replayable choice.
+fn next(state: &Mutex<u64>) -> u32 {
+    let mut s = state.lock().unwrap();
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    (*s % 100) as u32
+}
+
+struct Request {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn method(&self) -> &str {
+        self.head.split(' ').next().unwrap_or("")
+    }
+
+    fn path(&self) -> &str {
+        self.head.split(' ').nth(1).unwrap_or("")
+    }
+
+    /// `Action=CreateChangeSet&…` names a query-protocol call (CloudFormation, STS).
+    fn action(&self) -> Option<String> {
+        let body = std::str::from_utf8(&self.body).ok()?;
+        body.split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+            .map(str::to_owned)
+    }
+
+    fn operation(&self) -> String {
+        self.action().unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                self.method(),
+                self.path().split('?').next().unwrap_or("")
+            )
+        })
+    }
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Reads up to the end of the headers; what came after them stays in `buf`.
+async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 4);
+            return Some(head);
+        }
+        let mut chunk = [0u8; 16384];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn read_exact_into(stream: &mut TcpStream, buf: &mut Vec<u8>, len: usize) -> Option<Vec<u8>> {
+    while buf.len() < len {
+        let mut chunk = [0u8; 65536];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some(buf.drain(..len).collect())
+}
+
+async fn serve(
+    mut client: TcpStream,
+    upstream: &str,
+    seen: &Mutex<Seen>,
+    plan: &Mutex<Plan>,
+    rng: &Mutex<u64>,
+) -> Option<()> {
+    let mut buf = Vec::new();
+    loop {
+        let head = read_head(&mut client, &mut buf).await?;
+        if header(&head, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+            client
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .ok()?;
+        }
+        let len: usize = header(&head, "content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let body = read_exact_into(&mut client, &mut buf, len).await?;
+        let request = Request { head, body };
+        let plan = *plan.lock().unwrap();
+        let index = {
+            let mut s = seen.lock().unwrap();
+            s.requests += 1;
+            s.requests
+        };
+        let roll = next(rng);
+        let fault = if plan.blackout_from.is_some_and(|from| index >= from) {
+            Some(Fault::Blackout)
+        } else {
+            let mut edge = 0;
+            [
+                (plan.throttle, Fault::Throttle),
+                (plan.unavailable, Fault::Unavailable),
+                (plan.reset_before, Fault::ResetBefore),
+                (plan.reset_after, Fault::ResetAfter),
+                (plan.slow, Fault::Slow),
+            ]
+            .into_iter()
+            .find_map(|(share, fault)| {
+                edge += share;
+                (roll < edge).then_some(fault)
+            })
+        };
+        if let Some(fault) = fault {
+            *seen.lock().unwrap().faults.entry(fault).or_default() += 1;
+        }
+        match fault {
+            Some(Fault::Throttle) => {
+                let answer = if request.action().is_some() {
+                    error(
+                        400,
+                        "Bad Request",
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>faults</RequestId></ErrorResponse>",
+                    )
+                } else {
+                    error(
+                        503,
+                        "Slow Down",
+                        "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>faults</RequestId></Error>",
+                    )
+                };
+                client.write_all(&answer).await.ok()?;
+                continue;
+            }
+            Some(Fault::Unavailable | Fault::Blackout) => {
+                client
+                    .write_all(&error(503, "Service Unavailable", ""))
+                    .await
+                    .ok()?;
+                continue;
+            }
+            Some(Fault::ResetBefore) => return None,
+            Some(Fault::Slow) => tokio::time::sleep(Duration::from_millis(300)).await,
+            Some(Fault::ResetAfter) | None => {}
+        }
+        let response = forward(upstream, &request).await?;
+        {
+            let mut s = seen.lock().unwrap();
+            s.forwarded.push(request.operation());
+            if request.action().is_none()
+                && header(&request.head, "x-amz-expected-bucket-owner").is_none()
+            {
+                s.s3_without_owner.push(request.operation());
+            }
+        }
+        if fault == Some(Fault::ResetAfter) {
+            // moto did the work; the answer is lost on the way back.
+            return None;
+        }
+        client.write_all(&response).await.ok()?;
+    }
+}
+
+fn error(status: u16, reason: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Sends the request to moto on a connection of its own and reads the whole answer.
+async fn forward(upstream: &str, request: &Request) -> Option<Vec<u8>> {
+    let mut server = TcpStream::connect(upstream).await.ok()?;
+    let head: String = request
+        .head
+        .lines()
+        .filter(|l| {
+            let name = l.split(':').next().unwrap_or("").trim();
+            !name.eq_ignore_ascii_case("expect") && !name.eq_ignore_ascii_case("connection")
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    server
+        .write_all(format!("{head}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .ok()?;
+    server.write_all(&request.body).await.ok()?;
+    let mut buf = Vec::new();
+    let answer_head = read_head(&mut server, &mut buf).await?;
+    let status: u16 = answer_head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if request.method() == "HEAD" || status == 204 || status == 304 {
+        Vec::new()
+    } else if let Some(len) = header(&answer_head, "content-length").and_then(|v| v.parse().ok()) {
+        read_exact_into(&mut server, &mut buf, len).await?
+    } else {
+        let _ = server.read_to_end(&mut buf).await;
+        std::mem::take(&mut buf)
+    };
+    // Re-framed with a length, kept alive for the client's next request.
+    let mut head: Vec<&str> = answer_head
+        .lines()
+        .filter(|l| {
+            let name = l.split(':').next().unwrap_or("").trim();
+            !name.eq_ignore_ascii_case("content-length")
+                && !name.eq_ignore_ascii_case("transfer-encoding")
+                && !name.eq_ignore_ascii_case("connection")
+        })
+        .collect();
+    let length = format!("Content-Length: {}", body.len());
+    if request.method() != "HEAD" {
+        head.push(&length);
+    } else if let Some(l) = answer_head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("content-length:"))
+    {
+        head.push(l);
+    }
+    let mut out = head.join("\r\n").into_bytes();
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(&body);
+    Some(out)
+}
