@@ -4,8 +4,8 @@
 //! sign-up, confirmation and sign-in to the greeting, and of a repeat
 //! sign-in that the hosted UI's session cookie lets skip the form.
 //!
-//! `cargo bench -p xtask --bench local`; `BENCH_RUNS=N` sets the number of
-//! start-ups (default 3).
+//! `cargo bench --profile dev -p xtask --bench local` (the dev profile reuses
+//! the test build); `BENCH_RUNS=N` sets the number of start-ups (default 3).
 
 #![allow(
     clippy::unwrap_used,
