@@ -191,7 +191,8 @@ fn a_sign_in_starts_at_the_api_and_the_function_knows_the_hosted_uis_endpoints()
 #[test]
 fn the_pool_waits_for_a_new_email_to_be_verified_and_mfa_is_a_setting_that_is_off_by_default() {
     let pool = |settings: &Settings| {
-        infra::sign_in_stack(settings).to_value().unwrap()["Resources"]["UserPool"]["Properties"].clone()
+        infra::sign_in_stack(settings).to_value().unwrap()["Resources"]["UserPool"]["Properties"]
+            .clone()
     };
     let off = pool(&settings());
     assert_eq!(
