@@ -236,6 +236,39 @@ async fn check_ownership(aws: &Aws, checked: &Checked) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the change set a deploy of this template would make (CREATE for
+/// a new stack, UPDATE otherwise) and returns it with the deployed template
+/// the security review compares against.
+async fn propose(
+    aws: &Aws,
+    checked: &Checked,
+    existing: &Existing,
+    source: &TemplateSource,
+    parameters: &[(&'static str, String)],
+) -> anyhow::Result<(Planned, Option<serde_json::Value>)> {
+    let stack = checked.stack().as_str();
+    let (kind, old) = match existing {
+        Existing::New => (ChangeSetType::Create, None),
+        Existing::Deployed(_) => (
+            ChangeSetType::Update,
+            Some(review::deployed_template(aws, stack).await?),
+        ),
+    };
+    eprintln!("computing the change set for stack {stack}");
+    let planned = cfn::change_set::plan(
+        &aws.cfn,
+        &Proposal {
+            stack,
+            kind,
+            template: source,
+            parameters,
+            tags: &tags(checked),
+        },
+    )
+    .await?;
+    Ok((planned, old))
+}
+
 /// `diff`: the change set a deploy would make, reviewed, then deleted. No
 /// artifacts stack, no upload, no recovery of stuck stacks.
 pub(crate) async fn dry_run(
@@ -261,25 +294,7 @@ pub(crate) async fn dry_run(
     } else {
         TemplateSource::Url(template_url(aws, &bucket, &template_key(&body)))
     };
-    let (kind, old) = match &existing {
-        Existing::New => (ChangeSetType::Create, None),
-        Existing::Deployed(_) => (
-            ChangeSetType::Update,
-            Some(review::deployed_template(aws, stack).await?),
-        ),
-    };
-    eprintln!("computing the change set for stack {stack}");
-    let planned = cfn::change_set::plan(
-        &aws.cfn,
-        &Proposal {
-            stack,
-            kind,
-            template: &source,
-            parameters: &parameters,
-            tags: &tags(checked),
-        },
-    )
-    .await?;
+    let (planned, old) = propose(aws, checked, &existing, &source, &parameters).await?;
     match planned {
         Planned::UpToDate => {
             eprintln!("stack {stack} is up to date: a deploy would change nothing");
@@ -335,25 +350,7 @@ pub(crate) async fn apply_with(
     artifacts::upload_and_verify(aws, &bucket, &account, packages).await?;
     let (body, parameters) = template(checked, &bucket, packages, prefix)?;
     let source = upload_template(aws, &bucket, &account, body).await?;
-    let (kind, old) = match &existing {
-        Existing::New => (ChangeSetType::Create, None),
-        Existing::Deployed(_) => (
-            ChangeSetType::Update,
-            Some(review::deployed_template(aws, stack).await?),
-        ),
-    };
-    eprintln!("computing the change set for stack {stack}");
-    let planned = cfn::change_set::plan(
-        &aws.cfn,
-        &Proposal {
-            stack,
-            kind,
-            template: &source,
-            parameters: &parameters,
-            tags: &tags(checked),
-        },
-    )
-    .await?;
+    let (planned, old) = propose(aws, checked, &existing, &source, &parameters).await?;
     let change_set = match planned {
         Planned::UpToDate => {
             eprintln!("stack {stack} is up to date: nothing to deploy");
