@@ -90,6 +90,9 @@ pub(crate) fn security_changes(old: Option<&Value>, new: &Value) -> Vec<Security
                 broadening,
             });
         };
+        if let Some(before) = before.get(id) {
+            data_policies(before, resource, &mut push);
+        }
         match kind {
             "AWS::IAM::Role" => {
                 statements(
@@ -221,6 +224,39 @@ pub(crate) fn security_changes(old: Option<&Value>, new: &Value) -> Vec<Security
         }
     }
     changes
+}
+
+/// A stateful resource that stops (or starts) outliving the stack: a
+/// deploy without `--retain-data` after one with it would otherwise drop the
+/// protection silently, and the next delete or replacement takes the data.
+fn data_policies(was: &Value, now: &Value, push: &mut impl FnMut(&'static str, String, bool)) {
+    for attribute in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        // CloudFormation deletes what names no policy (snapshots aside).
+        let policy = |r: &Value| {
+            r.get(attribute)
+                .and_then(Value::as_str)
+                .unwrap_or("Delete")
+                .to_owned()
+        };
+        let (before, after) = (policy(was), policy(now));
+        if before == after {
+            continue;
+        }
+        let kept = |p: &str| p != "Delete";
+        if kept(&before) && !kept(&after) {
+            push(
+                "data no longer retained",
+                format!("{attribute} {before} -> {after}: the data goes with the resource"),
+                true,
+            );
+        } else {
+            push(
+                "data retention",
+                format!("{attribute} {before} -> {after}"),
+                false,
+            );
+        }
+    }
 }
 
 /// The rendered items of list `field` in `now` that `was` lacks.
@@ -635,6 +671,28 @@ mod tests {
                 ("OAuth scope added", "profile", true),
             ]
         );
+    }
+
+    #[test]
+    fn dropping_the_data_retention_asks_and_adding_it_does_not() {
+        let mut settings =
+            infra::Settings::new(infra::StackName::new("demo").unwrap_or_else(|_| unreachable!()));
+        settings.data_policy = infra::DataPolicy::Retain;
+        let retained = infra::sign_in_stack(&settings)
+            .to_value()
+            .unwrap_or_else(|e| panic!("{e}"));
+        // The pool, the table and the data bucket, each with both policies.
+        let changes = security_changes(Some(&retained), &stack());
+        assert_eq!(changes.len(), 6, "{changes:#?}");
+        assert!(
+            changes
+                .iter()
+                .all(|c| c.broadening && c.what == "data no longer retained"),
+            "{changes:#?}"
+        );
+        let changes = security_changes(Some(&stack()), &retained);
+        assert_eq!(changes.len(), 6, "{changes:#?}");
+        assert!(changes.iter().all(|c| !c.broadening), "{changes:#?}");
     }
 
     #[test]

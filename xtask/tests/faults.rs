@@ -3,15 +3,17 @@
 //! deploy, a redeploy and destroy still end in the right state, with one
 //! execution per deploy, and the report counts the retries. Faults that
 //! outlast the retry budget fail clearly, and the next deploy continues.
-//! Every S3 request carries the expected bucket owner. The figures of each
-//! run are printed (`--nocapture` to see them).
+//! Every S3 request carries the expected bucket owner. A deploy interrupted
+//! (Ctrl-C) while it uploads or creates the change set leaves nothing the
+//! next deploy cannot continue from. The figures of each run are printed
+//! (`--nocapture` to see them).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
 
 mod common;
 
 use std::time::Instant;
 
-use common::faults::{Plan, Proxy};
+use common::faults::{Plan, Proxy, Release};
 use common::{Build, Moto, Run, fake_build, sdk_config, stack};
 
 /// "done in 0.29 s (build excluded, 0.05 s CPU), 7 AWS API calls (2 retries)" → (7, 2).
@@ -217,4 +219,100 @@ async fn faults_beyond_the_retry_budget_fail_clearly_and_the_next_deploy_continu
         deployed.stack_status().map(|s| s.as_str()),
         Some("CREATE_COMPLETE")
     );
+}
+
+/// Starts `deploy` through a proxy that holds the first request `matches`
+/// picks, sends the process SIGINT (what Ctrl-C sends) while that request is
+/// on its way, then lets the request reach moto or drops it.
+async fn interrupt(
+    moto: &Moto,
+    build: &Build,
+    name: &str,
+    matches: impl Fn(&str, &str) -> bool + Send + 'static,
+    release: Release,
+) {
+    let proxy = Proxy::start(moto.endpoint(), Plan::default()).await;
+    proxy.hold(matches);
+    let mut child = common::xtask_command(
+        Some(moto),
+        build,
+        &["deploy", "--stack-name", name, "--yes"],
+        &[("AWS_ENDPOINT_URL", proxy.endpoint.as_str())],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(60), proxy.held())
+        .await
+        .expect("the deploy never sent the request to interrupt");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the deploy ran on after SIGINT");
+    proxy.release(release);
+}
+
+/// Ctrl-C while the first zip is uploading (the upload never lands), then
+/// while the main stack's change set is being created (the request lands, so
+/// a stack in REVIEW_IN_PROGRESS holds a change set nobody executes): each
+/// next deploy continues (uploads what is missing, checks every key), and
+/// the last creates the stack once and ends in CREATE_COMPLETE.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_upload_or_change_set_creation_leaves_a_deploy_that_continues() {
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let build = fake_build("interrupt");
+    let name = "e2e-interrupt";
+
+    interrupt(
+        &moto,
+        &build,
+        name,
+        |operation, _| operation.starts_with("PUT /"),
+        Release::Drop,
+    )
+    .await;
+    assert!(
+        stack(&cfn, name).await.is_none(),
+        "no main stack before the uploads are done"
+    );
+
+    let stack_name = format!("StackName={name}&");
+    interrupt(
+        &moto,
+        &build,
+        name,
+        move |operation, body| operation == "CreateChangeSet" && body.contains(&stack_name),
+        Release::Forward,
+    )
+    .await;
+    // The held request reaches moto after the process is gone.
+    let mut waited = 0;
+    let review = loop {
+        if let Some(review) = stack(&cfn, name).await {
+            break review;
+        }
+        waited += 1;
+        assert!(waited < 100, "the interrupted change set never arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        review.stack_status().map(|s| s.as_str()),
+        Some("REVIEW_IN_PROGRESS")
+    );
+
+    let run = common::xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    let deployed = stack(&cfn, name).await.unwrap();
+    assert_eq!(
+        deployed.stack_status().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
+    assert_eq!(operations(&cfn, name).await, 1, "one create");
+    assert_eq!(operations(&cfn, &format!("{name}-artifacts")).await, 1);
 }

@@ -2,7 +2,8 @@
 //! share of requests it answers `Throttling` (or S3's `SlowDown`), answers
 //! 503, resets the connection before or after forwarding, or answers
 //! slowly. The same seed and the same sequence of requests give the same
-//! faults, so a failure replays.
+//! faults, so a failure replays. It can also hold one request until the
+//! test lets it through or drops it, to interrupt the tool at that moment.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -45,10 +46,29 @@ pub struct Seen {
     pub s3_without_owner: Vec<String>,
 }
 
+/// What becomes of a held request once the test lets it go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// It reaches moto, as a request already on the wire reaches AWS.
+    Forward,
+    /// It never arrives.
+    Drop,
+}
+
+type Matcher = Box<dyn Fn(&str, &str) -> bool + Send>;
+
+/// The one request to hold: the first whose operation and body match.
+struct Hold {
+    matches: Matcher,
+    caught: bool,
+    release: Option<Release>,
+}
+
 pub struct Proxy {
     pub endpoint: String,
     pub seen: Arc<Mutex<Seen>>,
     plan: Arc<Mutex<Plan>>,
+    hold: Arc<Mutex<Option<Hold>>>,
 }
 
 impl Proxy {
@@ -60,16 +80,22 @@ impl Proxy {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let plan = Arc::new(Mutex::new(plan));
         let rng = Arc::new(Mutex::new(plan.lock().unwrap().seed | 1));
-        let (s, p) = (seen.clone(), plan.clone());
+        let hold = Arc::new(Mutex::new(None));
+        let (s, p, h) = (seen.clone(), plan.clone(), hold.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
                     return;
                 };
-                let (upstream, seen, plan, rng) =
-                    (upstream.clone(), s.clone(), p.clone(), rng.clone());
+                let (upstream, seen, plan, rng, hold) = (
+                    upstream.clone(),
+                    s.clone(),
+                    p.clone(),
+                    rng.clone(),
+                    h.clone(),
+                );
                 tokio::spawn(async move {
-                    let _ = serve(client, &upstream, &seen, &plan, &rng).await;
+                    let _ = serve(client, &upstream, &seen, &plan, &rng, &hold).await;
                 });
             }
         });
@@ -77,6 +103,34 @@ impl Proxy {
             endpoint,
             seen,
             plan,
+            hold,
+        }
+    }
+
+    /// Holds the first request from now on whose operation (`CreateChangeSet`,
+    /// `PUT /bucket/key`) and body match, until [`Self::release`].
+    pub fn hold(&self, matches: impl Fn(&str, &str) -> bool + Send + 'static) {
+        *self.hold.lock().unwrap() = Some(Hold {
+            matches: Box::new(matches),
+            caught: false,
+            release: None,
+        });
+    }
+
+    /// Waits until the held request has arrived.
+    pub async fn held(&self) {
+        loop {
+            if self.hold.lock().unwrap().as_ref().is_some_and(|h| h.caught) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Lets the held request through, or drops it.
+    pub fn release(&self, release: Release) {
+        if let Some(hold) = self.hold.lock().unwrap().as_mut() {
+            hold.release = Some(release);
         }
     }
 
@@ -181,6 +235,7 @@ async fn serve(
     seen: &Mutex<Seen>,
     plan: &Mutex<Plan>,
     rng: &Mutex<u64>,
+    hold: &Mutex<Option<Hold>>,
 ) -> Option<()> {
     let mut buf = Vec::new();
     loop {
@@ -196,6 +251,9 @@ async fn serve(
             .unwrap_or(0);
         let body = read_exact_into(&mut client, &mut buf, len).await?;
         let request = Request { head, body };
+        if held(hold, &request).await == Some(Release::Drop) {
+            return None;
+        }
         let plan = *plan.lock().unwrap();
         let index = {
             let mut s = seen.lock().unwrap();
@@ -267,6 +325,25 @@ async fn serve(
             return None;
         }
         client.write_all(&response).await.ok()?;
+    }
+}
+
+/// Keeps the request while the test holds it; `None` when it is not the one.
+async fn held(hold: &Mutex<Option<Hold>>, request: &Request) -> Option<Release> {
+    {
+        let mut hold = hold.lock().unwrap();
+        let hold = hold.as_mut()?;
+        let body = String::from_utf8_lossy(&request.body);
+        if hold.caught || !(hold.matches)(&request.operation(), &body) {
+            return None;
+        }
+        hold.caught = true;
+    }
+    loop {
+        if let Some(release) = hold.lock().unwrap().as_ref().and_then(|h| h.release) {
+            return Some(release);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

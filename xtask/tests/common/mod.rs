@@ -34,7 +34,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: &Output) -> Self {
+    pub fn from(output: &Output) -> Self {
         let run = Self {
             ok: output.status.success(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -184,6 +184,17 @@ pub fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
 
 /// Like [`xtask`], with extra environment and maybe no AWS at all.
 pub fn xtask_with(moto: Option<&Moto>, build: &Build, args: &[&str], env: &[(&str, &str)]) -> Run {
+    Run::from(&xtask_command(moto, build, args, env).output().unwrap())
+}
+
+/// The `cargo xtask <args>` command [`xtask_with`] runs, for a test that
+/// spawns it and interrupts it.
+pub fn xtask_command(
+    moto: Option<&Moto>,
+    build: &Build,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command
         .args(args)
@@ -205,7 +216,7 @@ pub fn xtask_with(moto: Option<&Moto>, build: &Build, args: &[&str], env: &[(&st
         }
     }
     command.envs(env.iter().copied());
-    Run::from(&command.output().unwrap())
+    command
 }
 
 /// Runs `cargo xtask <args>` with a region but no AWS credentials anywhere:
