@@ -43,7 +43,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     cargo(&test).context("tests failed (see above)")?;
 
     step("moto launcher tests (python -m unittest)");
-    // The launcher's tests also create, update and delete the real template.
+    // The launcher's tests run on the real template; `xtask synth --stack-name
+    // moto-test` writes the same one (their error says to run it when it is missing).
     let template = local::venv::target_dir().join("moto-sign-in.json");
     let settings = infra::Settings::new(infra::StackName::new("moto-test")?);
     std::fs::write(
