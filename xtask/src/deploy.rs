@@ -7,12 +7,13 @@ use aws_sdk_cloudformation::types::{ChangeSetType, Stack, StackStatus};
 use crate::artifacts;
 use crate::aws::{Aws, AwsArgs, Stopwatch, sdk};
 use crate::cfn::{self, Existing, Operation, OperationError, Planned, Proposal, TemplateSource};
+use crate::config::{Layer, Resolved};
 use crate::package::{self, Arch, Package};
 use crate::progress::Printer;
 use crate::review::{self, Approval};
-use crate::stack_args::StackArgs;
+use crate::stack_args::{ApprovalArgs, StackArgs};
 
-/// What to deploy and where: shared by `deploy` and `diff`.
+/// What to deploy and where: shared by `deploy`, `diff` and `config`.
 #[derive(clap::Args, Clone, Debug)]
 pub(crate) struct Target {
     #[command(flatten)]
@@ -30,13 +31,8 @@ pub(crate) struct Target {
 pub(crate) struct Args {
     #[command(flatten)]
     target: Target,
-    /// Execute without asking: the same as `--require-approval never`.
-    #[arg(long)]
-    yes: bool,
-    /// When to ask before executing: `broadening` asks when access widens
-    /// (see the security changes) or a resource is replaced or removed.
-    #[arg(long, value_enum, default_value_t = Approval::Broadening)]
-    require_approval: Approval,
+    #[command(flatten)]
+    approval: ApprovalArgs,
     /// How many zips that no deployed template references to keep (newest
     /// first) after a successful deploy; the referenced ones always stay.
     #[arg(long, default_value_t = DEFAULT_ARTIFACT_HISTORY)]
@@ -60,43 +56,48 @@ pub(crate) struct Checked {
 }
 
 impl Checked {
+    /// What a deploy of `config` needs; the artifacts stack's name must be
+    /// valid too: find out now, not after the build.
+    pub(crate) fn new(config: &Resolved) -> anyhow::Result<Self> {
+        artifacts::stack_name(&config.settings.stack_name)?;
+        Ok(Self {
+            settings: config.settings.clone(),
+            domain_prefix: config.domain_prefix.clone(),
+        })
+    }
+
     pub(crate) fn stack(&self) -> &infra::StackName {
         &self.settings.stack_name
+    }
+
+    /// The processor the functions are built for.
+    pub(crate) fn arch(&self) -> Arch {
+        self.settings.architecture.into()
     }
 }
 
 impl Target {
-    pub(crate) fn check(&self) -> anyhow::Result<Checked> {
-        let settings = self.stack.settings()?;
-        // The artifacts stack's name must be valid too; find out now, not after the build.
-        artifacts::stack_name(&settings.stack_name)?;
-        let domain_prefix = self
-            .domain_prefix
-            .as_deref()
-            .map(infra::DomainPrefix::new)
-            .transpose()
-            .context("cannot use --domain-prefix")?;
-        Ok(Checked {
-            settings,
-            domain_prefix,
-        })
+    /// Every setting, from these flags and the command's `more`, then the
+    /// environment, deploy.toml and the defaults; checked.
+    pub(crate) fn resolve(&self, more: &Layer) -> anyhow::Result<Resolved> {
+        let mine = Layer {
+            domain_prefix: self.domain_prefix.clone(),
+            ..Layer::aws(&self.aws)
+        };
+        self.stack.resolve(&[&mine, more])
     }
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let checked = args.target.check()?;
+    let config = args.target.resolve(&args.approval.layer())?;
+    let checked = Checked::new(&config)?;
     crate::aws::block_on(async {
-        // Credentials, region and account first: a build takes minutes.
-        let aws = Aws::load(&args.target.aws).await?;
-        aws.identify().await?;
-        let packages = build(args.target.stack.arch)?;
+        // Credentials, region and account first, and the stage's pins: a build takes minutes.
+        let (aws, _) = config.connect(&args.target.aws).await?;
+        let packages = build(checked.arch())?;
         let started = Stopwatch::start();
         let options = Options {
-            approval: if args.yes {
-                Approval::Never
-            } else {
-                args.require_approval
-            },
+            approval: config.approval,
             artifact_history: args.artifact_history,
         };
         if let Some(settled) = apply_with(&aws, &checked, &packages, options).await? {

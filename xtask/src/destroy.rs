@@ -10,14 +10,15 @@ use aws_sdk_cloudformation::types::Stack;
 use crate::artifacts;
 use crate::aws::{Aws, AwsArgs};
 use crate::cfn::{self, Operation, OperationError};
+use crate::config::Layer;
 use crate::progress::Printer;
+use crate::stack_args::StackSelection;
 
 /// Options of `cargo xtask destroy`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The CloudFormation stack.
-    #[arg(long, env = "SIGNIN_STACK_NAME", default_value = "sign-in")]
-    stack_name: String,
+    #[command(flatten)]
+    stack: StackSelection,
     /// Delete without asking.
     #[arg(long)]
     yes: bool,
@@ -38,12 +39,13 @@ struct Doomed {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let stack = infra::StackName::new(&args.stack_name).context("invalid --stack-name")?;
-    let artifacts_stack = artifacts::stack_name(&stack)?;
+    let config = args.stack.resolve(&[&Layer::aws(&args.aws)])?;
+    let stack = &config.settings.stack_name;
+    let artifacts_stack = artifacts::stack_name(stack)?;
     crate::aws::block_on(async {
         let started = crate::aws::Stopwatch::start();
-        let aws = Aws::load(&args.aws).await?;
-        let account = aws.identify().await?.account;
+        let (aws, identity) = config.connect(&args.aws).await?;
+        let account = identity.account;
         let owner = stack.as_str();
         // Every refusal comes before any change: ownership, then protection.
         let main = cfn::operation::owned(&aws.cfn, owner, owner).await?;

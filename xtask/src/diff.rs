@@ -1,7 +1,7 @@
 //! `cargo xtask diff`: the change set a deploy would make, summarized, then deleted.
 
-use crate::aws::Aws;
-use crate::deploy::{self, Target};
+use crate::config::Layer;
+use crate::deploy::{self, Checked, Target};
 
 /// Options of `cargo xtask diff`.
 #[derive(clap::Args)]
@@ -11,13 +11,13 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let checked = args.target.check()?;
+    let config = args.target.resolve(&Layer::default())?;
+    let checked = Checked::new(&config)?;
     crate::aws::block_on(async {
-        // Credentials, region and account first: a build takes minutes.
-        let aws = Aws::load(&args.target.aws).await?;
-        aws.identify().await?;
+        // Credentials, region and account first, and the stage's pins: a build takes minutes.
+        let (aws, _) = config.connect(&args.target.aws).await?;
         // The code's content hashes are template parameters, so a diff needs the zips.
-        let packages = deploy::build(args.target.stack.arch)?;
+        let packages = deploy::build(checked.arch())?;
         deploy::dry_run(&aws, &checked, &packages).await
     })?
 }

@@ -14,6 +14,7 @@ use anyhow::{Context, bail};
 use crate::aws::Aws;
 use crate::deploy::{self, Checked};
 use crate::package::Arch;
+use crate::stack_args::StackSelection;
 
 /// Options of `cargo xtask local`.
 #[derive(clap::Args)]
@@ -22,23 +23,16 @@ pub(crate) struct Args {
     /// next one. 0 picks any free ports.
     #[arg(long, default_value_t = 4000)]
     port: u16,
-    /// The stack's name; every resource name derives from it.
-    #[arg(long, env = "SIGNIN_STACK_NAME", default_value = "sign-in")]
-    stack_name: String,
-    /// The API Gateway stage (the first segment of the API's paths).
-    #[arg(long, default_value = "dev")]
-    stage: String,
+    #[command(flatten)]
+    stack: StackSelection,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let stack_name = infra::StackName::new(&args.stack_name).context("cannot use --stack-name")?;
-    let mut settings = infra::Settings::new(stack_name);
-    settings.stage = infra::StageName::new(&args.stage).context("cannot use --stage")?;
+    // The stage's settings apply, but not its account and region pins:
+    // moto is neither; and the functions are built for this machine.
+    let mut checked = Checked::new(&args.stack.resolve(&[])?)?;
     let arch = host_arch()?;
-    settings.architecture = match arch {
-        Arch::X86_64 => infra::Architecture::X86_64,
-        Arch::Arm64 => infra::Architecture::Arm64,
-    };
+    checked.settings.architecture = arch.into();
     let (api_listener, hosted_ui_listener) = listeners(args.port)?;
     let packages = deploy::build(arch)?;
 
@@ -54,10 +48,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
              `apt-get install python3-venv python3-pip`)",
         )?;
         let aws = Aws::from_config(&moto.sdk_config().await)?;
-        let checked = Checked {
-            settings,
-            domain_prefix: None,
-        };
         let stack = checked.stack().as_str().to_owned();
         deploy::apply(&aws, &checked, &packages, true)
             .await
@@ -68,7 +58,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             &moto,
             local::system::Options {
                 stack_name: stack.clone(),
-                stage: args.stage.clone(),
+                stage: checked.settings.stage.as_str().to_owned(),
                 api_listener,
                 hosted_ui_listener,
                 zips: packages.into_iter().map(|p| p.zip).collect(),

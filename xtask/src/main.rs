@@ -6,6 +6,7 @@
 mod artifacts;
 mod aws;
 mod cfn;
+mod config;
 mod deploy;
 mod destroy;
 mod diff;
@@ -40,6 +41,8 @@ enum Command {
     Deploy(deploy::Args),
     /// Show what a deploy would change, without changing anything.
     Diff(diff::Args),
+    /// Print every setting of the stack and where it came from; no network, no credentials.
+    Config(config::Args),
     /// The whole system on this machine (moto, a hosted-UI stand-in, the API, the real functions).
     Local(local::Args),
     /// Print the outputs of the deployed stack.
@@ -59,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Package(args) => package::run(args),
         Command::Deploy(args) => deploy::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Config(args) => config::run(args),
         Command::Local(args) => local::run(args),
         Command::Outputs(args) => outputs::run(args),
         Command::Destroy(args) => destroy::run(args),

@@ -3,23 +3,25 @@
 use anyhow::Context;
 use aws_sdk_cloudformation::types::Stack;
 
-use crate::aws::{Aws, AwsArgs};
+use crate::aws::AwsArgs;
 use crate::cfn;
+use crate::config::Layer;
+use crate::stack_args::StackSelection;
 
 /// Options of `cargo xtask outputs`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The CloudFormation stack.
-    #[arg(long, env = "SIGNIN_STACK_NAME", default_value = "sign-in")]
-    stack_name: String,
+    #[command(flatten)]
+    stack: StackSelection,
     #[command(flatten)]
     aws: AwsArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let stack = infra::StackName::new(&args.stack_name).context("invalid --stack-name")?;
+    let config = args.stack.resolve(&[&Layer::aws(&args.aws)])?;
+    let stack = &config.settings.stack_name;
     crate::aws::block_on(async {
-        let aws = Aws::load(&args.aws).await?;
+        let (aws, _) = config.connect(&args.aws).await?;
         let current = cfn::describe(&aws.cfn, stack.as_str())
             .await?
             .with_context(|| {

@@ -14,7 +14,18 @@ use crate::aws::{Aws, sdk};
 use crate::cfn::{self, ChangeSet};
 
 /// When to ask before executing a change set.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum Approval {
     /// Never ask.
     Never,

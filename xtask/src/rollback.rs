@@ -7,14 +7,15 @@ use aws_sdk_cloudformation::types::Stack;
 
 use crate::aws::{Aws, AwsArgs};
 use crate::cfn::{self, Operation, OperationError, Phase};
+use crate::config::Layer;
 use crate::progress::Printer;
+use crate::stack_args::StackSelection;
 
 /// Options of `cargo xtask rollback`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The CloudFormation stack.
-    #[arg(long, env = "SIGNIN_STACK_NAME", default_value = "sign-in")]
-    stack_name: String,
+    #[command(flatten)]
+    stack: StackSelection,
     /// A resource (logical id) that cannot roll back, to leave as it is and
     /// mark rolled back; repeat for several. The stack then no longer
     /// matches those resources: check them after.
@@ -25,12 +26,12 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let stack = infra::StackName::new(&args.stack_name).context("invalid --stack-name")?;
+    let config = args.stack.resolve(&[&Layer::aws(&args.aws)])?;
+    let stack = &config.settings.stack_name;
     check_skips(&args.skip)?;
     crate::aws::block_on(async {
         let started = crate::aws::Stopwatch::start();
-        let aws = Aws::load(&args.aws).await?;
-        aws.identify().await?;
+        let (aws, _) = config.connect(&args.aws).await?;
         let settled =
             continue_rollback(&aws, stack.as_str(), &args.skip, &mut Printer::new()).await?;
         eprintln!(

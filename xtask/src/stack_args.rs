@@ -1,91 +1,147 @@
-//! The options that choose a stack, shared by every command that builds its
-//! template, so `synth`, `diff` and `deploy` agree on what they mean.
+//! The options that choose a stack: one [`StackSelection`] (stage, stack
+//! name, config file) for every command, and [`StackArgs`] (the selection
+//! and the stack's settings) for the commands that build its template. Both
+//! resolve through [`crate::config`], so a flag means the same everywhere.
 
-use anyhow::Context;
-use infra::{Architecture, LogRetention, Mfa, Settings, StackName, StageName, Throttle};
+use std::path::PathBuf;
 
-/// Which stack, and how it is set up.
-#[derive(clap::Args, Debug, Clone)]
-pub(crate) struct StackArgs {
-    /// The stack's name; every resource name derives from it.
-    #[arg(long, env = "SIGNIN_STACK_NAME", default_value = "sign-in")]
-    pub(crate) stack_name: String,
-    /// The API Gateway stage (the last segment of the API's URL).
-    #[arg(long, default_value = "dev")]
-    pub(crate) stage: String,
-    /// Days the log groups keep events (one of CloudWatch's values).
-    #[arg(long, default_value_t = 30)]
-    pub(crate) log_retention_days: u32,
-    /// Turn on API access logs; needs the account-wide API Gateway
-    /// CloudWatch role to be set up already.
-    #[arg(long)]
-    pub(crate) api_access_logs: bool,
-    /// Keep the user pool, the table and the data bucket when the stack is
-    /// deleted or an update replaces them (their `DeletionPolicy` and
-    /// `UpdateReplacePolicy`); without it they go with the stack, as suits a
-    /// throwaway stage.
-    #[arg(long)]
-    pub(crate) retain_data: bool,
-    /// The processor the functions run on.
-    #[arg(long, value_enum, default_value_t = Arch::X86_64)]
-    pub(crate) arch: Arch,
-    /// Whether every user also signs in with a TOTP code from an
-    /// authenticator app (set up at the first sign-in).
-    #[arg(long, value_enum, default_value_t = MfaArg::Off)]
-    pub(crate) mfa: MfaArg,
-    /// Steady requests per second the public `/auth` takes (start and callback).
-    #[arg(long, default_value_t = Throttle::AUTH_DEFAULT.rate())]
-    pub(crate) auth_rate_limit: f64,
-    /// Requests `/auth` takes at once above its rate.
-    #[arg(long, default_value_t = Throttle::AUTH_DEFAULT.burst())]
-    pub(crate) auth_burst_limit: u32,
-    /// Steady requests per second the protected `/auth/login` takes.
-    #[arg(long, default_value_t = Throttle::LOGIN_DEFAULT.rate())]
-    pub(crate) login_rate_limit: f64,
-    /// Requests `/auth/login` takes at once above its rate.
-    #[arg(long, default_value_t = Throttle::LOGIN_DEFAULT.burst())]
-    pub(crate) login_burst_limit: u32,
+use infra::{Architecture, Mfa};
+
+use crate::config::{self, Env, Layer, Resolved};
+use crate::review::Approval;
+
+/// Which stack: the same three flags, resolved the same way, for every command.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(crate) struct StackSelection {
+    /// The stage: its `[stages.NAME]` table of the config file applies
+    /// (a stage the file does not have is refused), and it is the API
+    /// Gateway stage, the last segment of the API's URL. Default:
+    /// `SIGNIN_STAGE`, else `dev`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) stage: Option<String>,
+    /// The stack's name; every resource name derives from it. Default:
+    /// `SIGNIN_STACK_NAME`, else the config file's `stack_name`, else `sign-in`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) stack_name: Option<String>,
+    /// The config file to read instead of `deploy.toml` at the workspace
+    /// root. Default: `SIGNIN_CONFIG`. `cargo xtask config` shows what every
+    /// setting comes to, and from where.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+impl StackSelection {
+    /// Every setting of the chosen stack, `flags` first (they hold the
+    /// command's own flags, such as `--region`), then the environment, the
+    /// stage, the file's defaults and the built-in ones; checked.
+    pub(crate) fn resolve(&self, flags: &[&Layer]) -> anyhow::Result<Resolved> {
+        config::resolve(
+            self,
+            flags,
+            &Env::process()?,
+            &crate::package::workspace_root().join(config::FILE_NAME),
+        )
+    }
+}
+
+/// Which stack, and how it is set up: `synth`, `diff`, `deploy`, `config`.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct StackArgs {
+    #[command(flatten)]
+    pub(crate) selection: StackSelection,
+    #[command(flatten)]
+    pub(crate) settings: Layer,
+}
+
+impl StackArgs {
+    /// [`StackSelection::resolve`] with these settings' flags and the caller's `more`.
+    pub(crate) fn resolve(&self, more: &[&Layer]) -> anyhow::Result<Resolved> {
+        let mut flags = vec![&self.settings];
+        flags.extend_from_slice(more);
+        self.selection.resolve(&flags)
+    }
+}
+
+/// When a deploy asks before executing: `deploy`'s flags, which `config` takes too.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(crate) struct ApprovalArgs {
+    /// Execute without asking: the same as `--require-approval never`.
+    #[arg(long)]
+    yes: bool,
+    /// When to ask before executing: `broadening` asks when access widens
+    /// (see the security changes) or a resource is replaced or removed.
+    #[arg(long, value_enum)]
+    require_approval: Option<Approval>,
+}
+
+impl ApprovalArgs {
+    /// These flags as a layer: `--yes` is `require_approval = never`.
+    pub(crate) fn layer(&self) -> Layer {
+        Layer {
+            require_approval: if self.yes {
+                Some(Approval::Never)
+            } else {
+                self.require_approval
+            },
+            ..Layer::default()
+        }
+    }
+}
+
+#[derive(
+    clap::ValueEnum, serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq,
+)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum MfaArg {
     Off,
     Required,
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    clap::ValueEnum, serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq,
+)]
 pub(crate) enum Arch {
     #[value(name = "x86_64")]
+    #[serde(rename = "x86_64")]
     X86_64,
     #[value(name = "arm64")]
+    #[serde(rename = "arm64")]
     Arm64,
 }
 
-impl StackArgs {
-    /// Validates every name before anything else happens.
-    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
-        let stack_name = StackName::new(&self.stack_name).context("cannot use --stack-name")?;
-        let mut settings = Settings::new(stack_name);
-        settings.stage = StageName::new(&self.stage).context("cannot use --stage")?;
-        settings.log_retention = LogRetention::days(self.log_retention_days)
-            .context("cannot use --log-retention-days")?;
-        settings.api_access_logs = self.api_access_logs;
-        if self.retain_data {
-            settings.data_policy = infra::DataPolicy::Retain;
+impl From<Arch> for Architecture {
+    fn from(arch: Arch) -> Self {
+        match arch {
+            Arch::X86_64 => Self::X86_64,
+            Arch::Arm64 => Self::Arm64,
         }
-        settings.architecture = match self.arch {
-            Arch::X86_64 => Architecture::X86_64,
-            Arch::Arm64 => Architecture::Arm64,
-        };
-        settings.mfa = match self.mfa {
-            MfaArg::Off => Mfa::Off,
-            MfaArg::Required => Mfa::Required,
-        };
-        settings.auth_throttle = Throttle::new(self.auth_rate_limit, self.auth_burst_limit)
-            .context("cannot use --auth-rate-limit/--auth-burst-limit")?;
-        settings.login_throttle = Throttle::new(self.login_rate_limit, self.login_burst_limit)
-            .context("cannot use --login-rate-limit/--login-burst-limit")?;
-        Ok(settings)
+    }
+}
+
+impl From<Architecture> for Arch {
+    fn from(arch: Architecture) -> Self {
+        match arch {
+            Architecture::X86_64 => Self::X86_64,
+            Architecture::Arm64 => Self::Arm64,
+        }
+    }
+}
+
+impl From<MfaArg> for Mfa {
+    fn from(mfa: MfaArg) -> Self {
+        match mfa {
+            MfaArg::Off => Self::Off,
+            MfaArg::Required => Self::Required,
+        }
+    }
+}
+
+impl From<Mfa> for MfaArg {
+    fn from(mfa: Mfa) -> Self {
+        match mfa {
+            Mfa::Off => Self::Off,
+            Mfa::Required => Self::Required,
+        }
     }
 }
 
@@ -93,6 +149,7 @@ impl StackArgs {
 mod tests {
     use super::*;
     use clap::Parser;
+    use infra::{Settings, Throttle};
 
     #[derive(clap::Parser)]
     struct Cli {
@@ -100,9 +157,16 @@ mod tests {
         stack: StackArgs,
     }
 
+    /// The settings from these flags alone: no environment, no config file.
     fn settings(args: &[&str]) -> anyhow::Result<Settings> {
         let cli = Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied()))?;
-        cli.stack.settings()
+        let resolved = config::resolve(
+            &cli.stack.selection,
+            &[&cli.stack.settings],
+            &Env::default(),
+            std::path::Path::new("/nonexistent/deploy.toml"),
+        )?;
+        Ok(resolved.settings)
     }
 
     #[test]
@@ -138,5 +202,22 @@ mod tests {
         );
         let err = settings(&["--auth-rate-limit", "0"]).unwrap_err();
         assert!(format!("{err:#}").contains("--auth-rate-limit"), "{err:#}");
+    }
+
+    #[test]
+    fn a_boolean_flag_alone_turns_on_and_takes_false_to_turn_off() {
+        let data = |args: &[&str]| settings(args).unwrap().data_policy;
+        assert_eq!(data(&[]), infra::DataPolicy::Delete);
+        assert_eq!(data(&["--retain-data"]), infra::DataPolicy::Retain);
+        assert_eq!(data(&["--retain-data=false"]), infra::DataPolicy::Delete);
+        assert!(settings(&["--retain-data=maybe"]).is_err());
+    }
+
+    #[test]
+    fn the_stage_flag_names_the_api_stage() {
+        assert_eq!(settings(&[]).unwrap().stage.as_str(), "dev");
+        assert_eq!(settings(&["--stage", "v2"]).unwrap().stage.as_str(), "v2");
+        let err = settings(&["--stage", "no spaces"]).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot use --stage"), "{err:#}");
     }
 }

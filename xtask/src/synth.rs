@@ -30,7 +30,7 @@ enum Format {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let settings = args.stack.settings()?;
+    let settings = args.stack.resolve(&[])?.settings;
     let template = if args.artifacts {
         infra::artifacts_stack()
     } else {

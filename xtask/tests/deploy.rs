@@ -872,9 +872,11 @@ fn without_credentials_deploy_fails_before_any_build() {
     }
 }
 
-/// The account, region and identity are printed before the build starts.
+/// The account, region and identity are printed before the build starts,
+/// and checked against what the stage of the config file pins: a mismatch
+/// is refused before any build.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_account_is_printed_before_the_build() {
+async fn the_account_is_printed_and_checked_against_the_stage_before_the_build() {
     let moto = Moto::start().unwrap();
     let build = fake_build("identity");
     let run = xtask(&moto, &build, &["diff", "--stack-name", "e2e-identity"]);
@@ -885,6 +887,91 @@ async fn the_account_is_printed_before_the_build() {
         .unwrap_or_else(|| panic!("{}", run.stderr));
     let build_starts = run.stderr.find("building the functions").unwrap();
     assert!(identity < build_starts, "{}", run.stderr);
+
+    // moto's account is 123456789012; prod is pinned to another.
+    let dir = common::scratch("pins");
+    let file = dir.join("deploy.toml");
+    std::fs::write(
+        &file,
+        "[defaults]\nstack_name = \"e2e-pins\"\n\n\
+         [stages.prod]\naccount = \"111111111111\"\nproduction = true\n\n\
+         [stages.eu]\naccount = \"123456789012\"\nregion = \"eu-west-1\"\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let untouched = fake_build("pins");
+    let started = std::time::Instant::now();
+    let run = xtask(
+        &moto,
+        &untouched,
+        &["deploy", "--config", file, "--stage", "prod", "--yes"],
+    );
+    assert!(!run.ok, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "stage prod is pinned to AWS account 111111111111 ("
+        ) && run.stderr.contains(
+            "[stages.prod]), but these credentials are for account 123456789012 (arn:aws:sts::123456789012:"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("building the functions"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(common::cargo_calls(&untouched), "", "cargo was run");
+    // Seconds, not the minutes of a build: the refusal comes first.
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A pinned region is the region when no --region is given, and another
+    // --region is refused.
+    let run = xtask(
+        &moto,
+        &untouched,
+        &["outputs", "--config", file, "--stage", "eu"],
+    );
+    assert!(
+        run.stderr
+            .contains("AWS account 123456789012, region eu-west-1, as "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("stack e2e-pins does not exist"),
+        "{}",
+        run.stderr
+    );
+    let run = xtask(
+        &moto,
+        &untouched,
+        &[
+            "destroy",
+            "--config",
+            file,
+            "--stage",
+            "eu",
+            "--region",
+            "us-east-1",
+            "--yes",
+        ],
+    );
+    assert!(!run.ok, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("stage eu is pinned to region eu-west-1 (")
+            && run
+                .stderr
+                .contains("but the region is us-east-1 (--region)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(common::cargo_calls(&untouched), "", "cargo was run");
 }
 
 /// Without the aarch64 target, `--arch arm64` says what to install instead

@@ -38,11 +38,11 @@ impl LocalMode {
             .args(["local", "--port", "0", "--stack-name", stack])
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("SIGNIN_STACK_NAME")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .current_dir(testkit::workspace_root());
+        super::without_signin_settings(&mut command);
         if let Ok(cargo) = std::env::var("CARGO") {
             command.env("CARGO", cargo);
         }

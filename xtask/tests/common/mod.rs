@@ -177,6 +177,16 @@ pub fn need_newer_glibc(build: &Build, function: &str) {
     std::fs::write(&path, bytes).unwrap();
 }
 
+/// Removes every `SIGNIN_*` variable (stage, stack name, any setting) the
+/// machine running the tests may have set: each test says what it means.
+pub fn without_signin_settings(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SIGNIN_") {
+            command.env_remove(name);
+        }
+    }
+}
+
 /// Runs `cargo xtask <args>` (the real binary) against `moto`, with no terminal.
 pub fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
     xtask_with(Some(moto), build, args, &[])
@@ -199,9 +209,9 @@ pub fn xtask_command(
     command
         .args(args)
         .env_remove("AWS_PROFILE")
-        .env_remove("SIGNIN_STACK_NAME")
         .stdin(Stdio::null())
         .current_dir(testkit::workspace_root());
+    without_signin_settings(&mut command);
     if let Some(moto) = moto {
         command.envs(moto.aws_env());
     }
@@ -233,10 +243,10 @@ pub fn xtask_without_credentials(build: &Build, args: &[&str]) -> Run {
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_ENDPOINT_URL",
-        "SIGNIN_STACK_NAME",
     ] {
         command.env_remove(var);
     }
+    without_signin_settings(&mut command);
     let Build::Fake(dir) = build else {
         panic!("use a fake build: the point is that it is never run")
     };
