@@ -41,6 +41,10 @@ pub(crate) struct Args {
     /// first) after a successful deploy; the referenced ones always stay.
     #[arg(long, default_value_t = DEFAULT_ARTIFACT_HISTORY)]
     artifact_history: usize,
+    /// Also write the outputs as JSON (`outputs --format json`'s object) to
+    /// this file after every successful deploy, an up-to-date one included.
+    #[arg(long, value_name = "FILE")]
+    outputs_file: Option<std::path::PathBuf>,
 }
 
 /// Unreferenced zips kept after a deploy, for a quick redeploy of recent code.
@@ -85,6 +89,11 @@ impl Target {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let checked = args.target.check()?;
+    let outputs_file = args
+        .outputs_file
+        .as_deref()
+        .map(crate::outputs::OutputsFile::new)
+        .transpose()?;
     crate::aws::block_on(async {
         // Credentials, region and account first: a build takes minutes.
         let aws = Aws::load(&args.target.aws).await?;
@@ -101,6 +110,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         };
         if let Some(settled) = apply_with(&aws, &checked, &packages, options).await? {
             crate::outputs::print(&settled);
+            if let Some(file) = &outputs_file {
+                file.write(&crate::outputs::Outputs::of(&settled, &aws.region))?;
+            }
         }
         started.report(&aws);
         Ok(())
