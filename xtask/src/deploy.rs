@@ -281,13 +281,14 @@ async fn propose(
     Ok((planned, old))
 }
 
-/// `diff`: the change set a deploy would make, reviewed, then deleted. No
-/// artifacts stack, no upload, no recovery of stuck stacks.
+/// `diff`: the change set a deploy would make, reviewed, then deleted;
+/// `None` when the stack is up to date. No artifacts stack, no upload, no
+/// recovery of stuck stacks.
 pub(crate) async fn dry_run(
     aws: &Aws,
     checked: &Checked,
     packages: &[Package],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<review::Review>> {
     let stack = checked.stack().as_str();
     check_ownership(aws, checked).await?;
     let mut printer = Printer::new();
@@ -308,18 +309,17 @@ pub(crate) async fn dry_run(
     };
     let (planned, old) = propose(aws, checked, &existing, &source, &parameters).await?;
     match planned {
-        Planned::UpToDate => {
-            eprintln!("stack {stack} is up to date: a deploy would change nothing");
-        }
+        Planned::UpToDate => Ok(None),
         Planned::Changes(change_set) => {
             let new = infra::sign_in_stack(&checked.settings).to_value()?;
             let security = review::security_changes(old.as_ref(), &new);
-            review::print(stack, &change_set, &security);
             cfn::change_set::discard(&aws.cfn, &change_set).await?;
-            eprintln!("nothing was changed; the change set is deleted");
+            Ok(Some(review::Review {
+                change_set,
+                security,
+            }))
         }
     }
-    Ok(())
 }
 
 /// Plans, reviews, asks when the change set calls for it (unless `yes`),
