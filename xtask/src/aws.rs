@@ -85,10 +85,11 @@ pub(crate) struct Identity {
 /// where one give-up fails the whole command.
 const MAX_ATTEMPTS: u32 = 6;
 
-/// The clients a deploy or destroy needs.
+/// The clients the commands need.
 #[derive(Clone, Debug)]
 pub(crate) struct Aws {
     pub(crate) cfn: aws_sdk_cloudformation::Client,
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) s3: aws_sdk_s3::Client,
     pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) region: String,
@@ -130,6 +131,11 @@ impl Aws {
                 .interceptor(calls.clone())
                 .build(),
         );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                .interceptor(calls.clone())
+                .build(),
+        );
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(config)
                 .interceptor(calls.clone())
@@ -142,6 +148,7 @@ impl Aws {
         );
         Ok(Self {
             cfn,
+            logs,
             s3,
             sts,
             region,

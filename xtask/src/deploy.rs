@@ -37,6 +37,10 @@ pub(crate) struct Args {
     /// first) after a successful deploy; the referenced ones always stay.
     #[arg(long, default_value_t = DEFAULT_ARTIFACT_HISTORY)]
     artifact_history: usize,
+    /// Also write the outputs as JSON (`outputs --format json`'s object) to
+    /// this file after every successful deploy, an up-to-date one included.
+    #[arg(long, value_name = "FILE")]
+    outputs_file: Option<std::path::PathBuf>,
 }
 
 /// Unreferenced zips kept after a deploy, for a quick redeploy of recent code.
@@ -91,6 +95,11 @@ impl Target {
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let config = args.target.resolve(&args.approval.layer())?;
     let checked = Checked::new(&config)?;
+    let outputs_file = args
+        .outputs_file
+        .as_deref()
+        .map(crate::outputs::OutputsFile::new)
+        .transpose()?;
     crate::aws::block_on(async {
         // Credentials, region and account first, and the stage's pins: a build takes minutes.
         let (aws, _) = config.connect(&args.target.aws).await?;
@@ -102,6 +111,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         };
         if let Some(settled) = apply_with(&aws, &checked, &packages, options).await? {
             crate::outputs::print(&settled);
+            if let Some(file) = &outputs_file {
+                file.write(&crate::outputs::Outputs::of(&settled, &aws.region))?;
+            }
         }
         started.report(&aws);
         Ok(())
@@ -270,13 +282,14 @@ async fn propose(
     Ok((planned, old))
 }
 
-/// `diff`: the change set a deploy would make, reviewed, then deleted. No
-/// artifacts stack, no upload, no recovery of stuck stacks.
+/// `diff`: the change set a deploy would make, reviewed, then deleted;
+/// `None` when the stack is up to date. No artifacts stack, no upload, no
+/// recovery of stuck stacks.
 pub(crate) async fn dry_run(
     aws: &Aws,
     checked: &Checked,
     packages: &[Package],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<review::Review>> {
     let stack = checked.stack().as_str();
     check_ownership(aws, checked).await?;
     let mut printer = Printer::new();
@@ -297,18 +310,17 @@ pub(crate) async fn dry_run(
     };
     let (planned, old) = propose(aws, checked, &existing, &source, &parameters).await?;
     match planned {
-        Planned::UpToDate => {
-            eprintln!("stack {stack} is up to date: a deploy would change nothing");
-        }
+        Planned::UpToDate => Ok(None),
         Planned::Changes(change_set) => {
             let new = infra::sign_in_stack(&checked.settings).to_value()?;
             let security = review::security_changes(old.as_ref(), &new);
-            review::print(stack, &change_set, &security);
             cfn::change_set::discard(&aws.cfn, &change_set).await?;
-            eprintln!("nothing was changed; the change set is deleted");
+            Ok(Some(review::Review {
+                change_set,
+                security,
+            }))
         }
     }
-    Ok(())
 }
 
 /// Plans, reviews, asks when the change set calls for it (unless `yes`),

@@ -94,7 +94,13 @@ fn event_pages(answers: Vec<Vec<StackEvent>>) -> Rule {
 }
 
 fn aws(cfn: Client) -> Aws {
-    // settle() never reaches S3 or STS; these clients only fill the struct.
+    // settle() never reaches Logs, S3 or STS; these clients only fill the struct.
+    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+            .build(),
+    );
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version_latest()
@@ -109,6 +115,7 @@ fn aws(cfn: Client) -> Aws {
     );
     Aws {
         cfn,
+        logs,
         s3,
         sts,
         region: "us-east-1".to_owned(),

@@ -2,6 +2,10 @@
 //!
 //! `main` only dispatches; each command lives in its own module with a clap
 //! `Args` struct and a `run`.
+//!
+//! Exit codes: 0 success; 1 a "no" that is not an error ([`Verdict`]:
+//! `diff --fail` found changes, a `smoke` check failed); 2 an error (clap's
+//! usage errors are 2 as well).
 
 mod artifacts;
 mod aws;
@@ -13,11 +17,13 @@ mod diff;
 #[cfg(test)]
 mod follow_tests;
 mod local;
+mod logs;
 mod outputs;
 mod package;
 mod progress;
 mod review;
 mod rollback;
+mod smoke;
 mod stack_args;
 mod synth;
 mod test;
@@ -45,8 +51,12 @@ enum Command {
     Config(config::Args),
     /// The whole system on this machine (moto, a hosted-UI stand-in, the API, the real functions).
     Local(local::Args),
-    /// Print the outputs of the deployed stack.
+    /// Print the outputs of the deployed stack (text, JSON or env lines).
     Outputs(outputs::Args),
+    /// Read the functions' log groups, rendered for a person or as NDJSON; --follow polls.
+    Logs(logs::Args),
+    /// Call the deployed API as a client would and report each check.
+    Smoke(smoke::Args),
     /// Empty the buckets and delete the stack (and the artifacts stack).
     Destroy(destroy::Args),
     /// Finish the rollback of a stack stuck in UPDATE_ROLLBACK_FAILED.
@@ -65,15 +75,30 @@ fn main() -> std::process::ExitCode {
         Command::Config(args) => config::run(args),
         Command::Local(args) => local::run(args),
         Command::Outputs(args) => outputs::run(args),
+        Command::Logs(args) => logs::run(args),
+        Command::Smoke(args) => smoke::run(args),
         Command::Destroy(args) => destroy::run(args),
         Command::Rollback(args) => rollback::run(args),
         Command::Test(args) => test::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
-        }
+        Err(err) => match err.downcast_ref::<Verdict>() {
+            Some(verdict) => {
+                eprintln!("{verdict}");
+                std::process::ExitCode::from(1)
+            }
+            None => {
+                eprintln!("error: {err:#}");
+                std::process::ExitCode::from(2)
+            }
+        },
     }
 }
+
+/// A command's answer "no", which is not an error: `diff --fail` found
+/// changes, a `smoke` check failed. `main` exits with 1 for it and with 2
+/// for an error, so a script can tell the two apart.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Verdict(pub(crate) String);

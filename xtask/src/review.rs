@@ -50,6 +50,14 @@ pub(crate) struct SecurityChange {
     pub(crate) broadening: bool,
 }
 
+/// A change set (already computed) and the security changes beside it:
+/// what `diff` shows and a deploy asks about.
+#[derive(Debug)]
+pub(crate) struct Review {
+    pub(crate) change_set: ChangeSet,
+    pub(crate) security: Vec<SecurityChange>,
+}
+
 /// The deployed template of a stack, as CloudFormation keeps it.
 pub(crate) async fn deployed_template(aws: &Aws, stack: &str) -> anyhow::Result<Value> {
     let out = aws
@@ -464,6 +472,86 @@ pub(crate) fn print(stack: &str, change_set: &ChangeSet, security: &[SecurityCha
     }
 }
 
+/// The review as Markdown for a pull-request comment: a heading, the change
+/// summary as a table and the security changes as another; one sentence
+/// when `review` is `None` (the stack is up to date).
+pub(crate) fn markdown(stack: &str, review: Option<&Review>) -> String {
+    let Some(Review {
+        change_set,
+        security,
+    }) = review
+    else {
+        return format!(
+            "### `{}` is up to date\n\nA deploy would change nothing.\n",
+            code(stack)
+        );
+    };
+    let verb = if change_set.kind == ChangeSetType::Create {
+        "create"
+    } else {
+        "update"
+    };
+    let count = change_set.changes.len();
+    let mut out = format!(
+        "### Changes to `{}` ({verb}, {count} resource {})\n\n",
+        code(stack),
+        if count == 1 { "change" } else { "changes" }
+    );
+    out.push_str("| | Action | Logical id | Type | Replacement | Changed |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+    for change in &change_set.changes {
+        let replacement = match change.describe_replacement() {
+            "REPLACED (new physical id)" => "**replaced** (new physical id)",
+            other => other,
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | `{}` | {} | {} |",
+            change.sign(),
+            change.action.as_str(),
+            code(&change.logical_id),
+            code(&change.resource_type),
+            replacement,
+            change
+                .details
+                .iter()
+                .map(|d| format!("`{}`", code(d)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    if !security.is_empty() {
+        let widening = security.iter().filter(|c| c.broadening).count();
+        let _ = write!(
+            out,
+            "\n#### Security changes ({}, {widening} widening access)\n\n",
+            security.len()
+        );
+        out.push_str("| Widens access | Resource | Change | Detail |\n");
+        out.push_str("| --- | --- | --- | --- |\n");
+        for c in security {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | `{}` |",
+                if c.broadening { "**yes**" } else { "no" },
+                code(&c.resource),
+                c.what,
+                code(&c.detail),
+            );
+        }
+    }
+    out
+}
+
+/// Text for inside a Markdown code span in a table cell: a backtick would
+/// end the span and a `|` the cell (GitHub splits cells on it even inside
+/// code), and a line break would end the row.
+fn code(text: &str) -> String {
+    text.replace('`', "'")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
 /// Prints the review, then asks when `approval` calls for it. Returns
 /// whether to execute; a change set that will not run is deleted.
 pub(crate) async fn approve(
@@ -725,6 +813,79 @@ mod tests {
         assert_eq!(
             text,
             "  * UserPoolClient  callback URL added  https://x/cb\n    UserPoolClient  OAuth flow removed  code\n"
+        );
+    }
+
+    #[test]
+    fn markdown_has_the_summary_and_the_security_changes_as_tables() {
+        use aws_sdk_cloudformation::types::{ChangeAction, Replacement};
+        let change = |action, id: &str, ty: &str, replacement, details: &[&str]| {
+            cfn::change_set::ResourceChange {
+                action,
+                logical_id: id.into(),
+                resource_type: ty.into(),
+                replacement,
+                details: details.iter().map(|d| (*d).to_owned()).collect(),
+            }
+        };
+        let review = Review {
+            change_set: ChangeSet {
+                id: "cs".into(),
+                stack_id: "s".into(),
+                kind: ChangeSetType::Update,
+                changes: vec![
+                    change(
+                        ChangeAction::Modify,
+                        "LoginFunction",
+                        "AWS::Lambda::Function",
+                        Some(Replacement::False),
+                        &["Code"],
+                    ),
+                    change(
+                        ChangeAction::Modify,
+                        "UserPoolClient",
+                        "AWS::Cognito::UserPoolClient",
+                        Some(Replacement::True),
+                        &["GenerateSecret"],
+                    ),
+                    change(ChangeAction::Add, "Extra", "AWS::SSM::Parameter", None, &[]),
+                ],
+            },
+            security: vec![
+                SecurityChange {
+                    resource: "UserPoolClient".into(),
+                    what: "callback URL added",
+                    detail: "https://x/cb?a|b".into(),
+                    broadening: true,
+                },
+                SecurityChange {
+                    resource: "UserPoolClient".into(),
+                    what: "OAuth flow removed",
+                    detail: "code".into(),
+                    broadening: false,
+                },
+            ],
+        };
+        assert_eq!(
+            markdown("demo", Some(&review)),
+            "### Changes to `demo` (update, 3 resource changes)\n\
+             \n\
+             | | Action | Logical id | Type | Replacement | Changed |\n\
+             | --- | --- | --- | --- | --- | --- |\n\
+             | `~` | Modify | `LoginFunction` | `AWS::Lambda::Function` | in place | `Code` |\n\
+             | `!` | Modify | `UserPoolClient` | `AWS::Cognito::UserPoolClient` | **replaced** (new physical id) | `GenerateSecret` |\n\
+             | `+` | Add | `Extra` | `AWS::SSM::Parameter` |  |  |\n\
+             \n\
+             #### Security changes (2, 1 widening access)\n\
+             \n\
+             | Widens access | Resource | Change | Detail |\n\
+             | --- | --- | --- | --- |\n\
+             | **yes** | `UserPoolClient` | callback URL added | `https://x/cb?a\\|b` |\n\
+             | no | `UserPoolClient` | OAuth flow removed | `code` |\n"
+        );
+        assert_eq!(
+            markdown("demo", None),
+            "### `demo` is up to date\n\nA deploy would change nothing.\n"
         );
     }
 

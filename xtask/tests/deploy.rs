@@ -481,8 +481,9 @@ async fn review_shows_exactly_what_changes() {
 
     // A diff of a stack that does not exist yet shows every resource to add
     // and leaves nothing behind (not even the empty stack a CREATE change set makes).
-    let run = xtask(&moto, &build, &["diff", "--stack-name", name]);
-    assert!(run.ok, "{}", run.stderr);
+    // With --fail, a diff that finds changes exits with 1 (not 2, an error).
+    let run = xtask(&moto, &build, &["diff", "--stack-name", name, "--fail"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("+ Add     UserPool "), "{}", run.stderr);
     assert!(
         stack(&cfn, name).await.is_none(),
@@ -537,18 +538,154 @@ async fn review_shows_exactly_what_changes() {
         "{}",
         run.stderr
     );
-    let run = xtask(&moto, &build, &["deploy", "--stack-name", name, "--yes"]);
+    // An up-to-date deploy writes the outputs file too (aws-cdk-cli #1389),
+    // the same object `outputs --format json` prints; a folder that does not
+    // exist is refused before anything else.
+    let scratch = common::scratch("outputs");
+    let file = scratch.join("outputs.json");
+    let file = file.to_str().unwrap();
+    let run = xtask(
+        &moto,
+        &build,
+        &[
+            "deploy",
+            "--stack-name",
+            name,
+            "--yes",
+            "--outputs-file",
+            "/nonexistent/o.json",
+        ],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("--outputs-file"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("AWS account"),
+        "refused before any call:\n{}",
+        run.stderr
+    );
+    let run = xtask(
+        &moto,
+        &build,
+        &[
+            "deploy",
+            "--stack-name",
+            name,
+            "--yes",
+            "--outputs-file",
+            file,
+        ],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains("is up to date"), "{}", run.stderr);
     assert!(
         !run.stderr.contains("updating the artifacts stack"),
         "{}",
         run.stderr
     );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let run = xtask(
+        &moto,
+        &build,
+        &["outputs", "--stack-name", name, "--format", "json"],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(written, printed);
+    assert_eq!(printed["stack"], name);
+    assert_eq!(printed["region"], "us-east-1");
+    let keys: Vec<&str> = printed["outputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        infra::stack::outputs::ALL,
+        "every output, in the one order"
+    );
+    // The env lines, sourced by a shell, give the same values.
+    let run = xtask(
+        &moto,
+        &build,
+        &["outputs", "--stack-name", name, "--format", "env"],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    let env_file = scratch.join("outputs.env");
+    std::fs::write(&env_file, &run.stdout).unwrap();
+    let sourced = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            ". {}; printf '%s\\n' \"$SIGNIN_SIGN_IN_URL\" \"$SIGNIN_USER_POOL_ID\" \"$SIGNIN_BUCKET_NAME\"",
+            env_file.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(sourced.status.success());
+    assert_eq!(
+        String::from_utf8(sourced.stdout).unwrap(),
+        format!(
+            "{}\n{}\n{}\n",
+            printed["outputs"]["SignInUrl"].as_str().unwrap(),
+            printed["outputs"]["UserPoolId"].as_str().unwrap(),
+            printed["outputs"]["BucketName"].as_str().unwrap()
+        )
+    );
+
+    // Up to date: `diff --fail` exits with 0, and says so in Markdown too.
+    let run = xtask(
+        &moto,
+        &build,
+        &[
+            "diff",
+            "--stack-name",
+            name,
+            "--fail",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!("### `{name}` is up to date\n\nA deploy would change nothing.\n")
+    );
+
+    logs_of_the_deployed_stack(&moto, &build, &config, name).await;
 
     common::change_function(&build, "login");
     let events = event_count(&cfn, name).await;
     let run = xtask(&moto, &build, &["diff", "--stack-name", name]);
     assert!(run.ok, "{}", run.stderr);
     assert_eq!(run.modified(), ["LoginFunction"], "{}", run.stderr);
+    // The same change for a pull request: Markdown on stdout, exit 1 with --fail.
+    let run = xtask(
+        &moto,
+        &build,
+        &[
+            "diff",
+            "--stack-name",
+            name,
+            "--fail",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "### Changes to `{name}` (update, 1 resource change)\n\n| | Action | Logical id |"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("| `~` | Modify | `LoginFunction` | `AWS::Lambda::Function` | in place |"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(
         event_count(&cfn, name).await,
         events,
@@ -783,6 +920,258 @@ async fn a_failed_update_is_reported_rolls_back_and_the_next_deploy_succeeds() {
 
 /// Standard base64 with padding, by hand: the test must not borrow the
 /// encoder of the code under test.
+/// `logs` over lines put into the deployed stack's own log groups: both
+/// functions merged by time, our JSON lines rendered, Lambda's lines as they
+/// are, the REPORT summary, `--function`, `--filter`, NDJSON, and `--follow`
+/// neither dropping nor repeating events that share a millisecond.
+async fn logs_of_the_deployed_stack(
+    moto: &Moto,
+    build: &Build,
+    config: &aws_config::SdkConfig,
+    name: &str,
+) {
+    let cfn = aws_sdk_cloudformation::Client::new(config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
+    let created = resources(&cfn, name).await;
+    let (auth, login) = (&created["AuthLogGroup"].2, &created["LoginLogGroup"].2);
+    assert_eq!(
+        (auth.as_str(), login.as_str()),
+        (
+            format!("/{name}/auth").as_str(),
+            format!("/{name}/login").as_str()
+        )
+    );
+    let stream = "2026/01/02/[$LATEST]0123456789abcdef";
+    for group in [auth, login] {
+        logs.create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .send()
+            .await
+            .unwrap();
+    }
+    let put = |group: &str, lines: Vec<(i64, String)>| {
+        let request = logs
+            .put_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .set_log_events(Some(
+                lines
+                    .into_iter()
+                    .map(|(timestamp, message)| {
+                        aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                            .timestamp(timestamp)
+                            .message(message)
+                            .build()
+                            .unwrap()
+                    })
+                    .collect(),
+            ));
+        async move {
+            request.send().await.unwrap();
+        }
+    };
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        - 60_000;
+    put(
+        auth,
+        vec![
+            (t0, "START RequestId: r-1 Version: $LATEST\n".into()),
+            (t0 + 1, r#"{"level":"INFO","message":"sign-in started","request_id":"r-1"}"#.into()),
+            (t0 + 1, r#"{"level":"WARN","message":"sign-in not completed","request_id":"r-1","status":403}"#.into()),
+            (t0 + 1, "END RequestId: r-1\n".into()),
+            (t0 + 2, "REPORT RequestId: r-1\tDuration: 2.50 ms\tBilled Duration: 3 ms\tMemory Size: 256 MB\tMax Memory Used: 20 MB\tInit Duration: 10.00 ms\t\n".into()),
+        ],
+    )
+    .await;
+    put(
+        login,
+        vec![
+            (t0 + 1, r#"{"level":"INFO","message":"login recorded","request_id":"r-2","username":"ann@example.com"}"#.into()),
+            (t0 + 3, r#"{"time":"2026-01-02T03:00:00.000Z","type":"platform.report","record":{"requestId":"r-2","metrics":{"durationMs":7.5,"billedDurationMs":8,"memorySizeMB":256,"maxMemoryUsedMB":30},"status":"success"}}"#.into()),
+        ],
+    )
+    .await;
+
+    // Text, both functions merged by time, no colour into a pipe.
+    let run = xtask(
+        moto,
+        build,
+        &["logs", "--stack-name", name, "--since", "5m"],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colour codes into a pipe"
+    );
+    let rest: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1)
+        .collect();
+    assert_eq!(
+        rest,
+        [
+            "auth  START RequestId: r-1 Version: $LATEST",
+            "auth  INFO  r-1 sign-in started",
+            "auth  WARN  r-1 sign-in not completed status=403",
+            "auth  END RequestId: r-1",
+            "login INFO  r-2 login recorded username=ann@example.com",
+            "auth  REPORT RequestId: r-1\tDuration: 2.50 ms\tBilled Duration: 3 ms\tMemory Size: 256 MB\tMax Memory Used: 20 MB\tInit Duration: 10.00 ms",
+            "login platform.report r-2 metrics.durationMs=7.5 metrics.billedDurationMs=8 metrics.memorySizeMB=256 metrics.maxMemoryUsedMB=30 status=success",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("REPORT summary, auth: 1 invocation, duration p50 2.50 ms, max 2.50 ms, max memory 20 MB, 1 cold start (init p50 10.00 ms, max 10.00 ms)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("REPORT summary, login: 1 invocation, duration p50 7.50 ms, max 7.50 ms, max memory 30 MB\n"),
+        "{}",
+        run.stderr
+    );
+
+    // One function, as NDJSON: JSON lines parsed, the rest kept as strings.
+    let run = xtask(
+        moto,
+        build,
+        &[
+            "logs",
+            "--stack-name",
+            name,
+            "--function",
+            "auth",
+            "--format",
+            "json",
+            "--since",
+            "5m",
+        ],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 5, "{}", run.stdout);
+    assert!(
+        events
+            .iter()
+            .all(|e| e["function"] == "auth" && e["logGroup"] == auth.as_str())
+    );
+    assert!(events.iter().all(
+        |e| e["logStream"] == stream && e["eventId"].as_str().is_some_and(|id| !id.is_empty())
+    ));
+    assert_eq!(
+        events[0]["message"],
+        "START RequestId: r-1 Version: $LATEST\n"
+    );
+    assert_eq!(events[0]["timestamp"], t0);
+    assert_eq!(events[1]["message"]["message"], "sign-in started");
+    assert_eq!(events[2]["message"]["status"], 403);
+
+    // The filter is CloudWatch's.
+    let run = xtask(
+        moto,
+        build,
+        &[
+            "logs",
+            "--stack-name",
+            name,
+            "--since",
+            "5m",
+            "--filter",
+            "\"sign-in not completed\"",
+        ],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("WARN  r-1 sign-in not completed"),
+        "{}",
+        run.stdout
+    );
+
+    // Follow: everything so far once, then what is written later, including
+    // an event in the same millisecond as the newest one already shown.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "logs",
+            "--stack-name",
+            name,
+            "--follow",
+            "--format",
+            "json",
+            "--since",
+            "5m",
+        ])
+        .envs(moto.aws_env())
+        .env_remove("AWS_PROFILE")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (sender, lines) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    let take = |count: usize, seen: &mut Vec<serde_json::Value>| {
+        while seen.len() < count {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("logs --follow printed nothing new within 30 s");
+            seen.push(serde_json::from_str(&line).unwrap());
+        }
+    };
+    take(7, &mut seen);
+    put(
+        auth,
+        vec![
+            (t0 + 2, "written later in the same millisecond".into()),
+            (t0 + 5, "newer".into()),
+        ],
+    )
+    .await;
+    take(9, &mut seen);
+    // Two more polls: nothing shown twice.
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(lines.try_recv().is_err(), "an event was repeated");
+    let ids: std::collections::BTreeSet<&str> = seen
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 9, "{seen:?}");
+    assert_eq!(seen[7]["message"], "written later in the same millisecond");
+    assert_eq!(seen[8]["message"], "newer");
+    // Ctrl-C ends it cleanly.
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{:?} {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The environment a deployed function has, as Lambda reports it.
 async fn deployed_env(
     lambda: &aws_sdk_lambda::Client,

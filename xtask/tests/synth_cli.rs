@@ -63,7 +63,7 @@ fn refuses_a_bad_stack_name_before_anything_else_saying_the_rule() {
         "--out",
         "/nonexistent/dir/t.json",
     ]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(2), "an error exits with 2");
     assert!(run.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -75,7 +75,7 @@ fn refuses_a_bad_stack_name_before_anything_else_saying_the_rule() {
 #[test]
 fn refuses_a_retention_cloudwatch_does_not_offer() {
     let run = synth(&["--log-retention-days", "31"]);
-    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(run.status.code(), Some(2), "an error exits with 2");
     assert!(String::from_utf8_lossy(&run.stderr).contains("31 days"));
 }
 

@@ -42,7 +42,18 @@ impl ResourceChange {
         }
     }
 
-    fn describe_replacement(&self) -> &'static str {
+    /// The summary's first column: `+` add, `-` remove, `!` replace, `~` other.
+    pub(crate) fn sign(&self) -> char {
+        match self.action {
+            ChangeAction::Add => '+',
+            ChangeAction::Remove => '-',
+            ChangeAction::Modify if self.replacement == Some(Replacement::True) => '!',
+            _ => '~',
+        }
+    }
+
+    /// Whether a modify replaces the resource; empty for anything else.
+    pub(crate) fn describe_replacement(&self) -> &'static str {
         match (&self.action, &self.replacement) {
             (ChangeAction::Modify, Some(Replacement::True)) => "REPLACED (new physical id)",
             (ChangeAction::Modify, Some(Replacement::Conditional)) => "may be replaced",
@@ -89,14 +100,9 @@ pub(crate) fn summary(changes: &[ResourceChange]) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     for change in changes {
-        let sign = match change.action {
-            ChangeAction::Add => '+',
-            ChangeAction::Remove => '-',
-            ChangeAction::Modify if change.replacement == Some(Replacement::True) => '!',
-            _ => '~',
-        };
         let mut line = format!(
-            "  {sign} {:<7} {:<id_width$}  {:<type_width$}",
+            "  {} {:<7} {:<id_width$}  {:<type_width$}",
+            change.sign(),
             change.action.as_str(),
             change.logical_id,
             change.resource_type,

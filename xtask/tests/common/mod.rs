@@ -29,6 +29,8 @@ pub use testkit::Moto;
 /// What one `cargo xtask …` run printed.
 pub struct Run {
     pub ok: bool,
+    /// The exit code (0 success, 1 a "no" such as `diff --fail` finding changes, 2 an error).
+    pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -37,6 +39,7 @@ impl Run {
     pub fn from(output: &Output) -> Self {
         let run = Self {
             ok: output.status.success(),
+            code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         };
