@@ -624,7 +624,10 @@ fn function_role(
     )
 }
 
-#[allow(clippy::too_many_arguments)] // one call per function; a struct would only rename the arguments
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call per function; a struct would only rename the arguments"
+)]
 fn function<const N: usize>(
     t: &mut Template,
     settings: &Settings,

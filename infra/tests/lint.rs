@@ -2,7 +2,11 @@
 //! CloudFormation resource schemas (shipped with cfn-lint), cfn-lint itself,
 //! and checkov. The pinned tools live in the virtualenv `testkit` manages.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -5,7 +5,11 @@
 //! outlast the retry budget fail clearly, and the next deploy continues.
 //! Every S3 request carries the expected bucket owner. The figures of each
 //! run are printed (`--nocapture` to see them).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -4,7 +4,10 @@
 //! stand-in. A sign-in is started by one process and completed by another,
 //! as Lambda may do: everything in between lives in the browser's cookie.
 
-#![allow(clippy::unwrap_used)] // the setup helpers below run outside #[test] fns; a failed setup should stop the test loudly
+#![allow(
+    clippy::unwrap_used,
+    reason = "the setup helpers below run outside #[test] fns; a failed setup should stop the test loudly"
+)]
 
 mod common;
 

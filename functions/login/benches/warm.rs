@@ -7,7 +7,11 @@
 //! - the three AWS calls concurrently with no cache (GetParametersByPath every time);
 //! - the same three one after another, no cache (the original's way).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark that cannot set up should stop loudly"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

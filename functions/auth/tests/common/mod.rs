@@ -3,8 +3,16 @@
 //! Cognito's documented contract), the app wired to it, a sign-in cookie
 //! made by hand, and the fixtures under `tests/data/`.
 
-#![allow(dead_code, unreachable_pub)] // each test file uses a different subset
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed setup should stop the test loudly
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses a different subset"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed setup should stop the test loudly"
+)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
