@@ -298,6 +298,11 @@ impl Template {
         );
     }
 
+    /// Records a problem the stack's own code found, for [`Template::validate`].
+    pub(crate) fn report(&mut self, problem: TemplateError) {
+        self.problems.push(problem);
+    }
+
     /// The entry of `resource`; a handle from another template is recorded
     /// as a problem.
     fn entry<T>(&mut self, resource: &Handle<T>) -> Option<&mut Entry> {
