@@ -5,7 +5,7 @@
 //! - the handler as shipped: PutItem, PutObject and the greeting concurrently,
 //!   the greeting from the in-process cache;
 //! - the three AWS calls concurrently with no cache (GetParametersByPath every time);
-//! - the same three one after another, no cache (the original's way).
+//! - the same three one after another, no cache.
 
 #![allow(
     clippy::unwrap_used,

@@ -211,8 +211,8 @@ fn post(api: &str, path: &str, error_type: &str, body: &str) -> std::io::Result<
 /// The system's root certificates, read and parsed once per cold start and
 /// shared by every HTTPS client in the process.
 ///
-/// The brief measured the trust store as the largest cold-start cost, paid
-/// once by the SDK's client and again by reqwest. Reading the one bundle file
+/// Reading and parsing the trust store is the largest cold-start cost, paid
+/// once per client otherwise (the SDK's and reqwest's). Reading the one bundle file
 /// (`SSL_CERT_FILE`, else the distribution's usual path) is also cheaper than
 /// `rustls-native-certs`, which additionally walks the hashed-symlink folder
 /// `/etc/ssl/certs` (hundreds of files holding the same certificates).
