@@ -1,7 +1,11 @@
 //! Synthesis cost: building the sign-in stack's template, and serializing
 //! it to the JSON CloudFormation is sent. `cargo bench -p infra`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use infra::{Settings, StackName};

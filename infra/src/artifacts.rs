@@ -6,11 +6,8 @@
 //! that finds it gone is stuck in `UPDATE_ROLLBACK_FAILED`). `xtask`
 //! deletes zips by reference instead, after a successful deploy.
 
-use crate::s3::{
-    AbortIncompleteMultipartUpload, Bucket, LifecycleConfiguration, LifecycleRule,
-    OwnershipControls, OwnershipControlsRule,
-};
-use crate::{Template, shared};
+use crate::s3::{AbortIncompleteMultipartUpload, Bucket, LifecycleConfiguration, LifecycleRule};
+use crate::{Template, patterns};
 
 /// The output names.
 pub mod outputs {
@@ -20,25 +17,18 @@ pub mod outputs {
 /// Builds the artifacts stack's template.
 pub fn artifacts_stack() -> Template {
     let mut t = Template::new("Deployment artifacts of the serverless sign-in stacks");
-    let bucket = shared::private_bucket(
+    let abort_incomplete_uploads = LifecycleRule {
+        abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload {
+            days_after_initiation: 1,
+        }),
+        ..LifecycleRule::enabled("abort-incomplete-uploads")
+    };
+    let bucket = patterns::private_bucket(
         &mut t,
         "ArtifactsBucket",
         Bucket {
-            ownership_controls: Some(OwnershipControls {
-                rules: vec![OwnershipControlsRule {
-                    object_ownership: "BucketOwnerEnforced".into(),
-                }],
-            }),
             lifecycle_configuration: Some(LifecycleConfiguration {
-                rules: vec![LifecycleRule {
-                    id: "abort-incomplete-uploads".into(),
-                    status: "Enabled".into(),
-                    expiration_in_days: None,
-                    noncurrent_version_expiration: None,
-                    abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload {
-                        days_after_initiation: 1,
-                    }),
-                }],
+                rules: vec![abort_incomplete_uploads],
             }),
             ..Bucket::default()
         },

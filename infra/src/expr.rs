@@ -1,9 +1,10 @@
 //! Values in a template: a literal or an intrinsic function.
 //!
-//! An [`Expr`] that points at a resource can only be made from that
-//! resource's [`Handle`](crate::Handle), and an attribute only from the
-//! method that names it, so a dangling `Ref` or a misspelt attribute does
-//! not compile.
+//! The stacks make an [`Expr`] that points at a resource from that
+//! resource's [`Handle`](crate::Handle), and an attribute from the method
+//! that names it, so a misspelt attribute does not compile. A `Ref` or
+//! `Fn::GetAtt` to anything outside the template, however it was written,
+//! is refused by [`Template::validate`](crate::Template::validate).
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -92,15 +93,6 @@ impl Expr {
             Expr::from(":"),
         ];
         Self::concat(head.into_iter().chain(resource))
-    }
-
-    /// Every logical id this expression refers to, for validation.
-    pub(crate) fn references(&self, out: &mut Vec<String>) {
-        match self {
-            Expr::Ref(id) | Expr::GetAtt(id, _) => out.push(id.clone()),
-            Expr::Join(_, parts) => parts.iter().for_each(|part| part.references(out)),
-            Expr::Literal(_) | Expr::Pseudo(_) => {}
-        }
     }
 }
 

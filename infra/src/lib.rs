@@ -5,15 +5,18 @@
 //!
 //! - [`Template`], [`Handle`], [`Expr`]: the template, typed references into
 //!   it, and values (literals and intrinsic functions).
-//! - [`resources`]: one module per AWS service, one struct per resource type.
+//! - [`resources`]: one module per AWS service, one struct per resource type
+//!   (the L1 layer).
+//! - `patterns`: the L2 layer, the few resources one idea takes (a function
+//!   with its role and log group, an API route, a private bucket).
 //! - [`stack`]: the sign-in stack; [`artifacts`]: the bucket for the zips.
 
 pub mod artifacts;
 mod expr;
 mod names;
+mod patterns;
 pub mod resources;
 mod settings;
-mod shared;
 pub mod stack;
 mod template;
 

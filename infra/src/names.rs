@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::Parameter;
+
 /// Why a name was refused, in words that say how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
@@ -9,9 +11,7 @@ pub enum NameError {
         "stack name `{0}` is not valid: it must start with a letter and hold only letters, digits and hyphens, at most 128 characters"
     )]
     StackName(String),
-    #[error(
-        "domain prefix `{0}` is not valid: use 1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen"
-    )]
+    #[error("domain prefix `{0}` is not valid: use {rule}", rule = DomainPrefix::RULE)]
     DomainPrefix(String),
     #[error(
         "domain prefix `{prefix}` contains `{word}`, which Cognito reserves: choose another with --domain-prefix"
@@ -54,15 +54,34 @@ impl fmt::Display for StackName {
     }
 }
 
-/// A Cognito hosted-UI domain prefix:
-/// `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`, without `aws`, `amazon` or
-/// `cognito`. It is global per region, so it must also be unique.
+/// A Cognito hosted-UI domain prefix: [`DomainPrefix::PATTERN`], without
+/// `aws`, `amazon` or `cognito`. It is global per region, so it must also
+/// be unique.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DomainPrefix(String);
 
 const RESERVED: [&str; 3] = ["aws", "amazon", "cognito"];
 
 impl DomainPrefix {
+    /// Cognito's pattern for a prefix.
+    pub const PATTERN: &str = "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$";
+    /// [`DomainPrefix::PATTERN`] in words.
+    pub const RULE: &str =
+        "1 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen";
+
+    /// The template parameter a prefix is deployed as, which CloudFormation
+    /// checks against the same pattern.
+    pub(crate) fn parameter() -> Parameter {
+        Parameter {
+            allowed_pattern: Some(Self::PATTERN.into()),
+            constraint_description: Some(Self::RULE.into()),
+            ..Parameter::string(
+                "Prefix of the hosted UI's domain, <prefix>.auth.<region>.amazoncognito.com; \
+                 unique per region. Changing it replaces the domain.",
+            )
+        }
+    }
+
     /// Checks `prefix` against Cognito's rules.
     pub fn new(prefix: &str) -> Result<Self, NameError> {
         let bytes = prefix.as_bytes();

@@ -2,7 +2,9 @@
 //! the output is byte-identical from run to run and reads top to bottom in
 //! the order the stack was written.
 
+use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -10,17 +12,19 @@ use serde_json::Value;
 
 use crate::Expr;
 
-/// A CloudFormation resource type.
-pub trait Resource: Serialize {
+/// A CloudFormation resource type: its properties, serialized as
+/// CloudFormation spells them.
+pub trait Resource: Serialize + fmt::Debug + Send + Sync + 'static {
     /// The CloudFormation type name, such as `AWS::S3::Bucket`.
     const TYPE: &'static str;
 }
 
-/// A resource added to a template: the only way to refer to it.
+/// A resource added to a template: how the stacks refer to it.
 ///
 /// Attributes are methods on `Handle<T>` for the `T` that has them
-/// (`pool.arn()`), so a reference to a resource outside the template or an
-/// attribute its type lacks cannot be written.
+/// (`pool.arn()`), so an attribute its type lacks cannot be written. A
+/// handle is its logical id: used with another template, it is refused by
+/// [`Template::validate`] unless that template has a resource of the same id.
 #[derive(Debug)]
 pub struct Handle<T> {
     id: String,
@@ -114,6 +118,8 @@ pub enum TemplateError {
     BadLogicalId(String),
     #[error("`{from}` refers to `{to}`, which is not in the template")]
     Dangling { from: String, to: String },
+    #[error("resource `{0}` is not in this template, so nothing can be said about it here")]
+    Foreign(String),
     #[error("resource `{id}` cannot be serialized: {message}")]
     Serialize { id: String, message: String },
 }
@@ -130,38 +136,33 @@ pub enum DataPolicy {
     Retain,
 }
 
-/// One entry of the `Resources` section.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Entry {
-    #[serde(rename = "Type")]
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    depends_on: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deletion_policy: Option<DataPolicy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    update_replace_policy: Option<DataPolicy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metadata: Option<Value>,
-    properties: Value,
+/// A resource's properties, kept as the typed value the stack wrote until
+/// the template is rendered.
+trait Properties: fmt::Debug + Send + Sync {
+    fn to_value(&self) -> serde_json::Result<Value>;
 }
 
-/// A CloudFormation template. It has no `Serialize` of its own: the only
-/// way to its JSON or YAML is [`Template::to_json`] or
-/// [`Template::to_yaml`], which validate it first.
+impl<T: Resource> Properties for T {
+    fn to_value(&self) -> serde_json::Result<Value> {
+        serde_json::to_value(self)
+    }
+}
+
+/// One entry of the `Resources` section, as the stack built it.
+#[derive(Debug, Clone)]
+struct Entry {
+    kind: &'static str,
+    depends_on: Vec<String>,
+    data_policy: Option<DataPolicy>,
+    skips: Vec<Skip>,
+    properties: Arc<dyn Properties>,
+}
+
+/// A checkov check skipped on one resource, with the reason a reviewer reads.
 #[derive(Debug, Clone, Serialize)]
-struct Body {
-    #[serde(rename = "AWSTemplateFormatVersion")]
-    version: &'static str,
-    #[serde(rename = "Description")]
-    description: String,
-    #[serde(rename = "Parameters", skip_serializing_if = "IndexMap::is_empty")]
-    parameters: IndexMap<String, Parameter>,
-    #[serde(rename = "Resources")]
-    resources: IndexMap<String, Entry>,
-    #[serde(rename = "Outputs", skip_serializing_if = "IndexMap::is_empty")]
-    outputs: IndexMap<String, Output>,
+struct Skip {
+    id: String,
+    comment: String,
 }
 
 /// A CloudFormation template, built with [`Template::add`] and friends. It
@@ -170,21 +171,65 @@ struct Body {
 /// and each validates it first, so an invalid template cannot be shipped.
 #[derive(Debug, Clone)]
 pub struct Template {
-    body: Body,
+    description: String,
+    parameters: IndexMap<String, Parameter>,
+    resources: IndexMap<String, Entry>,
+    outputs: IndexMap<String, Output>,
     problems: Vec<TemplateError>,
+}
+
+/// The template as it is written out: every resource's properties
+/// serialized, and every reference checked.
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    version: &'static str,
+    #[serde(rename = "Description")]
+    description: &'a str,
+    #[serde(rename = "Parameters", skip_serializing_if = "IndexMap::is_empty")]
+    parameters: &'a IndexMap<String, Parameter>,
+    #[serde(rename = "Resources")]
+    resources: IndexMap<&'a str, Rendered<'a>>,
+    #[serde(rename = "Outputs", skip_serializing_if = "IndexMap::is_empty")]
+    outputs: &'a IndexMap<String, Output>,
+}
+
+/// One entry of the `Resources` section, as it is written out.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Rendered<'a> {
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    depends_on: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_policy: Option<DataPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_replace_policy: Option<DataPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Metadata<'a>>,
+    properties: Value,
+}
+
+/// `Metadata: {checkov: {skip: [...]}}`, where checkov reads its skips.
+#[derive(Serialize)]
+struct Metadata<'a> {
+    checkov: Checkov<'a>,
+}
+
+#[derive(Serialize)]
+struct Checkov<'a> {
+    skip: &'a [Skip],
 }
 
 impl Template {
     /// An empty template.
     pub fn new(description: impl Into<String>) -> Self {
         Self {
-            body: Body {
-                version: "2010-09-09",
-                description: description.into(),
-                parameters: IndexMap::new(),
-                resources: IndexMap::new(),
-                outputs: IndexMap::new(),
-            },
+            description: description.into(),
+            parameters: IndexMap::new(),
+            resources: IndexMap::new(),
+            outputs: IndexMap::new(),
             problems: Vec::new(),
         }
     }
@@ -192,29 +237,22 @@ impl Template {
     /// Adds a parameter and returns the handle to its value.
     pub fn parameter(&mut self, id: &str, parameter: Parameter) -> ParameterHandle {
         self.claim(id);
-        self.body.parameters.insert(id.to_owned(), parameter);
+        self.parameters.insert(id.to_owned(), parameter);
         ParameterHandle { id: id.to_owned() }
     }
 
-    /// Adds a resource and returns the handle that refers to it.
+    /// Adds a resource and returns the handle that refers to it. The
+    /// resource stays typed until the template is rendered.
     pub fn add<T: Resource>(&mut self, id: &str, resource: T) -> Handle<T> {
         self.claim(id);
-        let properties = serde_json::to_value(&resource).unwrap_or_else(|err| {
-            self.problems.push(TemplateError::Serialize {
-                id: id.to_owned(),
-                message: err.to_string(),
-            });
-            Value::Null
-        });
-        self.body.resources.insert(
+        self.resources.insert(
             id.to_owned(),
             Entry {
                 kind: T::TYPE,
                 depends_on: Vec::new(),
-                deletion_policy: None,
-                update_replace_policy: None,
-                metadata: None,
-                properties,
+                data_policy: None,
+                skips: Vec::new(),
+                properties: Arc::new(resource),
             },
         );
         Handle {
@@ -225,7 +263,7 @@ impl Template {
 
     /// Makes `resource` wait for `dependency` where no reference says so.
     pub fn depends_on<T, U>(&mut self, resource: &Handle<T>, dependency: &Handle<U>) {
-        if let Some(entry) = self.body.resources.get_mut(&resource.id) {
+        if let Some(entry) = self.entry(resource) {
             entry.depends_on.push(dependency.id.clone());
         }
     }
@@ -233,29 +271,25 @@ impl Template {
     /// Says what becomes of `resource`'s data when the stack deletes it or
     /// an update replaces it (its `DeletionPolicy` and `UpdateReplacePolicy`).
     pub fn data_policy<T>(&mut self, resource: &Handle<T>, policy: DataPolicy) {
-        if let Some(entry) = self.body.resources.get_mut(&resource.id) {
-            entry.deletion_policy = Some(policy);
-            entry.update_replace_policy = Some(policy);
+        if let Some(entry) = self.entry(resource) {
+            entry.data_policy = Some(policy);
         }
     }
 
     /// Skips a checkov check on one resource, with the reason a reviewer reads.
     pub fn skip_check<T>(&mut self, resource: &Handle<T>, check: &str, reason: &str) {
-        let Some(entry) = self.body.resources.get_mut(&resource.id) else {
-            return;
-        };
-        let metadata = entry
-            .metadata
-            .get_or_insert_with(|| serde_json::json!({ "checkov": { "skip": [] } }));
-        if let Some(Value::Array(skips)) = metadata.pointer_mut("/checkov/skip") {
-            skips.push(serde_json::json!({ "id": check, "comment": reason }));
+        if let Some(entry) = self.entry(resource) {
+            entry.skips.push(Skip {
+                id: check.to_owned(),
+                comment: reason.to_owned(),
+            });
         }
     }
 
     /// Adds an output.
     pub fn output(&mut self, id: &str, description: &str, value: Expr) {
         self.claim(id);
-        self.body.outputs.insert(
+        self.outputs.insert(
             id.to_owned(),
             Output {
                 description: description.to_owned(),
@@ -264,10 +298,25 @@ impl Template {
         );
     }
 
+    /// Records a problem the stack's own code found, for [`Template::validate`].
+    pub(crate) fn report(&mut self, problem: TemplateError) {
+        self.problems.push(problem);
+    }
+
+    /// The entry of `resource`; a handle from another template is recorded
+    /// as a problem.
+    fn entry<T>(&mut self, resource: &Handle<T>) -> Option<&mut Entry> {
+        if !self.resources.contains_key(&resource.id) {
+            self.problems
+                .push(TemplateError::Foreign(resource.id.clone()));
+        }
+        self.resources.get_mut(&resource.id)
+    }
+
     fn claim(&mut self, id: &str) {
-        let taken = self.body.parameters.contains_key(id)
-            || self.body.resources.contains_key(id)
-            || self.body.outputs.contains_key(id);
+        let taken = self.parameters.contains_key(id)
+            || self.resources.contains_key(id)
+            || self.outputs.contains_key(id);
         if taken {
             self.problems.push(TemplateError::Duplicate(id.to_owned()));
         }
@@ -281,85 +330,116 @@ impl Template {
 
     /// The logical ids and types of the resources, in template order.
     pub fn resources(&self) -> impl Iterator<Item = (&str, &'static str)> {
-        self.body
-            .resources
+        self.resources
             .iter()
             .map(|(id, entry)| (id.as_str(), entry.kind))
     }
 
     /// The logical ids of the parameters, in template order.
     pub fn parameters(&self) -> impl Iterator<Item = &str> {
-        self.body.parameters.keys().map(String::as_str)
+        self.parameters.keys().map(String::as_str)
     }
 
-    /// Checks what the types cannot: ids are unique and well formed, and
-    /// every `Ref` and `Fn::GetAtt` names something in this template.
+    /// Checks what the types cannot: ids are unique and well formed, every
+    /// handle used belongs to this template, every resource serializes, and
+    /// every `Ref`, `Fn::GetAtt` and `DependsOn` names something in it.
     pub fn validate(&self) -> Result<(), TemplateError> {
-        if let Some(problem) = self.problems.first() {
-            return Err(problem.clone());
-        }
-        let known = |id: &str| {
-            id.starts_with("AWS::")
-                || self.body.parameters.contains_key(id)
-                || self.body.resources.contains_key(id)
-        };
-        let mut targets = Vec::new();
-        for (id, entry) in &self.body.resources {
-            targets.clear();
-            collect_references(&entry.properties, &mut targets);
-            targets.extend(entry.depends_on.iter().cloned());
-            if let Some(to) = targets.iter().find(|to| !known(to)) {
-                return Err(TemplateError::Dangling {
-                    from: id.clone(),
-                    to: to.clone(),
-                });
-            }
-        }
-        for (id, output) in &self.body.outputs {
-            targets.clear();
-            output.value.references(&mut targets);
-            if let Some(to) = targets.iter().find(|to| !known(to)) {
-                return Err(TemplateError::Dangling {
-                    from: id.clone(),
-                    to: to.clone(),
-                });
-            }
-        }
-        Ok(())
+        self.render().map(drop)
     }
 
     /// The template as pretty JSON, the form CloudFormation is sent; fails
     /// when [`Template::validate`] does.
     pub fn to_json(&self) -> Result<String, TemplateError> {
-        self.validate()?;
-        let text =
-            serde_json::to_string_pretty(&self.body).map_err(|err| self.unserializable(&err))?;
+        let text = serde_json::to_string_pretty(&self.render()?).map_err(unserializable)?;
         Ok(text + "\n")
     }
 
     /// The template as YAML, for reading; fails when [`Template::validate`] does.
     pub fn to_yaml(&self) -> Result<String, TemplateError> {
-        self.validate()?;
-        serde_norway::to_string(&self.body).map_err(|err| self.unserializable(&err))
+        serde_norway::to_string(&self.render()?).map_err(unserializable)
     }
 
     /// The template as a JSON value, for tests and tools that inspect it;
     /// fails when [`Template::validate`] does.
     pub fn to_value(&self) -> Result<Value, TemplateError> {
-        self.validate()?;
-        serde_json::to_value(&self.body).map_err(|err| self.unserializable(&err))
+        serde_json::to_value(self.render()?).map_err(unserializable)
     }
 
-    fn unserializable(&self, err: &dyn std::fmt::Display) -> TemplateError {
-        // Every value is a map of strings to JSON values, so this is not
-        // expected; it is reported rather than written out half empty.
-        TemplateError::Serialize {
-            id: "the template".to_owned(),
-            message: err.to_string(),
+    /// Serializes every resource's properties and checks every reference
+    /// in them, in `DependsOn` and in the outputs with one walk over the
+    /// serialized values.
+    fn render(&self) -> Result<Document<'_>, TemplateError> {
+        if let Some(problem) = self.problems.first() {
+            return Err(problem.clone());
         }
+        let known = |id: &str| {
+            id.starts_with("AWS::")
+                || self.parameters.contains_key(id)
+                || self.resources.contains_key(id)
+        };
+        let check = |from: &str, value: &Value, extra: &[String]| {
+            let mut targets = extra.to_vec();
+            collect_references(value, &mut targets);
+            match targets.into_iter().find(|to| !known(to)) {
+                Some(to) => Err(TemplateError::Dangling {
+                    from: from.to_owned(),
+                    to,
+                }),
+                None => Ok(()),
+            }
+        };
+        let serialize_error = |id: &str, err: serde_json::Error| TemplateError::Serialize {
+            id: id.to_owned(),
+            message: err.to_string(),
+        };
+        let mut resources = IndexMap::with_capacity(self.resources.len());
+        for (id, entry) in &self.resources {
+            let properties = entry
+                .properties
+                .to_value()
+                .map_err(|err| serialize_error(id, err))?;
+            check(id, &properties, &entry.depends_on)?;
+            resources.insert(
+                id.as_str(),
+                Rendered {
+                    kind: entry.kind,
+                    depends_on: &entry.depends_on,
+                    deletion_policy: entry.data_policy,
+                    update_replace_policy: entry.data_policy,
+                    metadata: (!entry.skips.is_empty()).then_some(Metadata {
+                        checkov: Checkov { skip: &entry.skips },
+                    }),
+                    properties,
+                },
+            );
+        }
+        for (id, output) in &self.outputs {
+            let value =
+                serde_json::to_value(&output.value).map_err(|err| serialize_error(id, err))?;
+            check(id, &value, &[])?;
+        }
+        Ok(Document {
+            version: "2010-09-09",
+            description: &self.description,
+            parameters: &self.parameters,
+            resources,
+            outputs: &self.outputs,
+        })
     }
 }
 
+/// A rendered document is strings, numbers and maps with string keys, which
+/// JSON and YAML always represent; the error is reported all the same
+/// rather than a template written out half empty.
+fn unserializable(err: impl fmt::Display) -> TemplateError {
+    TemplateError::Serialize {
+        id: "the template".to_owned(),
+        message: err.to_string(),
+    }
+}
+
+/// The logical ids `value` refers to: every `{"Ref": id}` and
+/// `{"Fn::GetAtt": [id, attribute]}` in it, at any depth.
 fn collect_references(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
@@ -382,7 +462,7 @@ fn collect_references(value: &Value, out: &mut Vec<String>) {
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
+    #[derive(Debug, Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Thing {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,6 +471,13 @@ mod tests {
 
     impl Resource for Thing {
         const TYPE: &'static str = "Test::Thing";
+    }
+
+    fn dangling(from: &str, to: &str) -> Result<(), TemplateError> {
+        Err(TemplateError::Dangling {
+            from: from.into(),
+            to: to.into(),
+        })
     }
 
     #[test]
@@ -404,11 +491,61 @@ mod tests {
                 target: Some(stranger.reference()),
             },
         );
+        assert_eq!(template.validate(), dangling("Pointer", "Stranger"));
+    }
+
+    #[test]
+    fn a_dangling_output_or_dependency_is_rejected_like_a_dangling_property() {
+        let mut other = Template::new("other");
+        let stranger = other.add("Stranger", Thing { target: None });
+
+        let mut template = Template::new("test");
+        template.output("Out", "points outside", stranger.reference());
+        assert_eq!(template.validate(), dangling("Out", "Stranger"));
+
+        let mut template = Template::new("test");
+        let waiting = template.add("Waiting", Thing { target: None });
+        template.depends_on(&waiting, &stranger);
+        assert_eq!(template.validate(), dangling("Waiting", "Stranger"));
+    }
+
+    #[test]
+    fn a_handle_of_another_template_cannot_be_given_a_policy_or_a_skip() {
+        let mut other = Template::new("other");
+        let stranger = other.add("Stranger", Thing { target: None });
+        let mut template = Template::new("test");
+        template.skip_check(&stranger, "CKV_X_1", "because");
         assert_eq!(
             template.validate(),
-            Err(TemplateError::Dangling {
-                from: "Pointer".into(),
-                to: "Stranger".into()
+            Err(TemplateError::Foreign("Stranger".into()))
+        );
+        let mut template = Template::new("test");
+        template.data_policy(&stranger, DataPolicy::Retain);
+        assert_eq!(
+            template.validate(),
+            Err(TemplateError::Foreign("Stranger".into()))
+        );
+    }
+
+    #[test]
+    fn a_resource_that_cannot_be_serialized_is_named() {
+        #[derive(Debug)]
+        struct Broken;
+        impl Serialize for Broken {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no JSON for this"))
+            }
+        }
+        impl Resource for Broken {
+            const TYPE: &'static str = "Test::Broken";
+        }
+        let mut template = Template::new("test");
+        template.add("Broken", Broken);
+        assert_eq!(
+            template.to_json(),
+            Err(TemplateError::Serialize {
+                id: "Broken".into(),
+                message: "no JSON for this".into()
             })
         );
     }

@@ -2,13 +2,18 @@
 //! CloudFormation resource schemas (shipped with cfn-lint), cfn-lint itself,
 //! and checkov. The pinned tools live in the virtualenv `testkit` manages.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use expect_test::expect_file;
 use infra::{Architecture, Mfa, Settings, StackName, Template, Throttle};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Every template we ship: the default stack, the stack with MFA on, the
 /// stack with every option turned on, and the artifacts stack.
@@ -162,16 +167,12 @@ fn checkov_fails_nothing_and_every_skip_is_needed_and_explained() {
 /// property is missing. Intrinsic functions stand for any value.
 #[test]
 fn every_property_is_in_the_official_schema_with_its_type_and_required_ones_are_set() {
-    let schemas = site_packages().join("cfnlint/data/schemas");
-    let index: Value = read_json(&schemas.join("providers/us-east-1.json"));
+    let schemas = Schemas::load();
     for (name, template) in templates() {
         let value = template.to_value().unwrap();
         for (id, resource) in value["Resources"].as_object().unwrap() {
             let kind = resource["Type"].as_str().unwrap();
-            let file = index[kind]
-                .as_str()
-                .unwrap_or_else(|| panic!("{kind} is not a CloudFormation type"));
-            let schema = read_json(&schemas.join("resources").join(format!("{file}.json")));
+            let schema = schemas.of(kind);
             let mut problems = Vec::new();
             check(&resource["Properties"], &schema, &schema, id, &mut problems);
             assert!(problems.is_empty(), "{name}: {kind} {problems:#?}");
@@ -181,10 +182,7 @@ fn every_property_is_in_the_official_schema_with_its_type_and_required_ones_are_
 
 #[test]
 fn the_schema_check_catches_unknown_mistyped_and_missing_properties() {
-    let schemas = site_packages().join("cfnlint/data/schemas");
-    let index: Value = read_json(&schemas.join("providers/us-east-1.json"));
-    let file = index["AWS::Lambda::Function"].as_str().unwrap();
-    let schema = read_json(&schemas.join("resources").join(format!("{file}.json")));
+    let schema = Schemas::load().of("AWS::Lambda::Function");
     let wrong = serde_json::json!({
         "Code": { "S3Bucket": { "Ref": "B" }, "S3Keys": "k" },
         "MemorySize": "large",
@@ -200,6 +198,104 @@ fn the_schema_check_catches_unknown_mistyped_and_missing_properties() {
             "F: required Role is missing",
         ]
     );
+}
+
+/// The properties each resource sets that CloudFormation cannot change in
+/// place (its schema's `createOnlyProperties`): changing one replaces the
+/// resource, with a new physical id (a new app client id, a new, empty log
+/// group). A reviewed snapshot, so a property that starts or stops forcing
+/// a replacement shows in review: the default stack and the artifacts stack
+/// in full, the other variants where they differ from the default.
+#[test]
+fn the_properties_that_force_a_replacement_are_the_reviewed_ones() {
+    let schemas = Schemas::load();
+    let lines = |template: &Template| -> Vec<String> {
+        let value = template.to_value().unwrap();
+        let resources = value["Resources"].as_object().unwrap();
+        resources
+            .iter()
+            .filter_map(|(id, resource)| {
+                let kind = resource["Type"].as_str().unwrap();
+                let set = create_only_set(&resource["Properties"], &schemas.of(kind));
+                (!set.is_empty()).then(|| format!("  {id} ({kind}): {}\n", set.join(", ")))
+            })
+            .collect()
+    };
+    let default = lines(&infra::sign_in_stack(&Settings::new(
+        StackName::new("demo").unwrap(),
+    )));
+    let mut report = String::new();
+    for (name, template) in templates() {
+        let lines = lines(&template);
+        if name == "sign-in" || name == "artifacts" {
+            report += &format!("{name}\n");
+            report.extend(lines);
+        } else {
+            report += &format!("{name}, where it differs from sign-in\n");
+            report.extend(lines.into_iter().filter(|line| !default.contains(line)));
+        }
+    }
+    expect_file!["snapshots/create-only.txt"].assert_eq(&report);
+}
+
+#[test]
+fn create_only_properties_are_found_at_any_depth_and_only_when_set() {
+    let schema = json!({ "createOnlyProperties": [
+        "/properties/Name", "/properties/Config/Mode", "/properties/Rules/*/Id", "/properties/Unset",
+    ] });
+    let properties = json!({
+        "Name": { "Ref": "AWS::StackName" },
+        "Config": { "Other": 1 },
+        "Rules": [{ "Status": "on" }, { "Id": "r1" }],
+    });
+    assert_eq!(
+        create_only_set(&properties, &schema),
+        ["Name", "Rules.*.Id"]
+    );
+}
+
+/// The `createOnlyProperties` of `schema` that `properties` sets, in the
+/// schema's order, as dotted paths (`*`: an item of a list).
+fn create_only_set(properties: &Value, schema: &Value) -> Vec<String> {
+    fn is_set(value: &Value, path: &[&str]) -> bool {
+        match path.split_first() {
+            None => !value.is_null(),
+            Some((&"*", rest)) => value
+                .as_array()
+                .is_some_and(|items| items.iter().any(|item| is_set(item, rest))),
+            Some((key, rest)) => value.get(key).is_some_and(|inner| is_set(inner, rest)),
+        }
+    }
+    schema["createOnlyProperties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|pointer| pointer.as_str()?.strip_prefix("/properties/"))
+        .filter(|path| is_set(properties, &path.split('/').collect::<Vec<_>>()))
+        .map(|path| path.replace('/', "."))
+        .collect()
+}
+
+/// The official resource schemas the pinned cfn-lint ships, by type.
+struct Schemas {
+    dir: PathBuf,
+    /// Type name to schema file, for the region every type exists in.
+    index: Value,
+}
+
+impl Schemas {
+    fn load() -> Self {
+        let dir = site_packages().join("cfnlint/data/schemas");
+        let index = read_json(&dir.join("providers/us-east-1.json"));
+        Self { dir, index }
+    }
+
+    fn of(&self, kind: &str) -> Value {
+        let file = self.index[kind]
+            .as_str()
+            .unwrap_or_else(|| panic!("{kind} is not a CloudFormation type"));
+        read_json(&self.dir.join("resources").join(format!("{file}.json")))
+    }
 }
 
 fn read_json(path: &Path) -> Value {

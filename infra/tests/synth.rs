@@ -5,7 +5,11 @@
 //! Refresh the snapshots with `UPDATE_EXPECT=1 cargo test -p infra`, then
 //! review the diff.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 use expect_test::expect_file;
 use infra::stack::{GREETINGS, outputs, params};

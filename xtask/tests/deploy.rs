@@ -1,6 +1,10 @@
 //! End to end: the real `cargo xtask deploy`, `diff`, `outputs` and `destroy`
 //! against moto (each test starts its own), then reading back what moto holds.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -7,7 +7,11 @@
 //! (Ctrl-C) while it uploads or creates the change set leaves nothing the
 //! next deploy cannot continue from. The figures of each run are printed
 //! (`--nocapture` to see them).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,7 +1,11 @@
 //! End to end against moto: what the tool must never touch (stacks that are
 //! not ours, protected stacks, retained data), the artifacts a rollback
 //! needs, tampered artifacts, and the security review.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 mod common;
 

@@ -1,7 +1,11 @@
 //! Tidiness as a test: every Rust source says what it is in a `//!` line
 //! atop the file, and no file carries trailing whitespace or tabs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 use std::path::{Path, PathBuf};
 

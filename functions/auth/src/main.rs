@@ -3,8 +3,6 @@
 //! the process.
 
 use auth::{App, Config};
-use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 use support::InitError;
 
 async fn init() -> Result<App, InitError> {
@@ -20,21 +18,5 @@ async fn init() -> Result<App, InitError> {
 
 #[tokio::main]
 async fn main() {
-    support::init_tracing();
-    let app = match init().await {
-        Ok(app) => app,
-        Err(err) => {
-            support::report_init_error(&err);
-            std::process::exit(1);
-        }
-    };
-    let app = &app;
-    let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        auth::handle(app, event).await
-    }))
-    .await;
-    if let Err(err) = served {
-        tracing::error!(error = %err, "the runtime loop stopped");
-        std::process::exit(1);
-    }
+    support::serve(init(), auth::handle).await;
 }

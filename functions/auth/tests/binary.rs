@@ -4,7 +4,10 @@
 //! stand-in. A sign-in is started by one process and completed by another,
 //! as Lambda may do: everything in between lives in the browser's cookie.
 
-#![allow(clippy::unwrap_used)] // the setup helpers below run outside #[test] fns; a failed setup should stop the test loudly
+#![allow(
+    clippy::unwrap_used,
+    reason = "the setup helpers below run outside #[test] fns; a failed setup should stop the test loudly"
+)]
 
 mod common;
 
@@ -13,7 +16,7 @@ use std::time::Duration;
 
 use common::{CODE, StandIn, json_event, login_answer};
 use sha2::Digest;
-use testkit::runtime_api::RuntimeApi;
+use testkit::runtime_api::{ErrorReport, RuntimeApi};
 
 fn moto() -> &'static testkit::Moto {
     static MOTO: OnceLock<testkit::Moto> = OnceLock::new();
@@ -261,19 +264,19 @@ impl wiremock::Match for VerifierFor {
     }
 }
 
-#[test]
-fn an_http_token_url_fails_the_cold_start_naming_it() {
+/// Runs the binary with every variable of the contract set to a valid URL
+/// except `name`, which is `value` or, with `None`, left out; with one
+/// event queued. Asserts that the cold start failed, reported an
+/// `/init/error` naming `name`, exited non-zero and served nothing, and
+/// returns the report.
+fn failed_cold_start(name: &str, value: Option<&str>) -> ErrorReport {
     let api = RuntimeApi::start().unwrap();
     let id = api.push_event(json_event());
     let env: Vec<_> = contract::auth::ALL
         .iter()
-        .map(|name| {
-            let value = if *name == contract::auth::TOKEN_URL {
-                "http://example-login.auth.us-east-1.amazoncognito.com/oauth2/token"
-            } else {
-                "https://example.com/x"
-            };
-            (*name, value.to_owned())
+        .filter_map(|var| match (*var == name, value) {
+            (false, _) => Some((*var, "https://example.com/x".to_owned())),
+            (true, value) => value.map(|value| (*var, value.to_owned())),
         })
         .chain(moto().aws_env())
         .collect();
@@ -284,77 +287,38 @@ fn an_http_token_url_fails_the_cold_start_naming_it() {
 
     let report = run
         .init_error
-        .as_ref()
-        .unwrap_or_else(|| panic!("no /init/error"));
-    assert!(
-        report.error_message.contains(contract::auth::TOKEN_URL),
-        "{report:?}"
+        .clone()
+        .unwrap_or_else(|| panic!("no /init/error: {run:?}"));
+    assert!(report.error_message.contains(name), "{report:?}");
+    let exit = run.exit.unwrap_or_else(|| panic!("still running: {run:?}"));
+    assert!(!exit.success(), "{run:?}");
+    assert!(run.outcome(&id).is_none(), "no event is served");
+    report
+}
+
+#[test]
+fn an_http_token_url_fails_the_cold_start_naming_it() {
+    let report = failed_cold_start(
+        contract::auth::TOKEN_URL,
+        Some("http://example-login.auth.us-east-1.amazoncognito.com/oauth2/token"),
     );
     assert!(report.error_message.contains("https://"), "{report:?}");
     assert_eq!(report.error_type, "Config.MalformedVariable");
-    assert!(!run.exit.unwrap().success());
-    assert!(run.outcome(&id).is_none(), "no event is served");
 }
 
 #[test]
 fn a_cold_start_without_the_token_url_reports_init_error_naming_it() {
-    let api = RuntimeApi::start().unwrap();
-    let id = api.push_event(json_event());
-    let env: Vec<_> = contract::auth::ALL
-        .iter()
-        .filter(|name| **name != contract::auth::TOKEN_URL)
-        .map(|name| (*name, "https://example.com/x".to_owned()))
-        .chain(moto().aws_env())
-        .collect();
-
-    let run = api
-        .run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
-        .unwrap();
-
-    let report = run
-        .init_error
-        .as_ref()
-        .unwrap_or_else(|| panic!("no /init/error: {run:?}"));
-    assert!(
-        report.error_message.contains(contract::auth::TOKEN_URL),
-        "{report:?}"
-    );
+    let report = failed_cold_start(contract::auth::TOKEN_URL, None);
     assert_eq!(report.error_type, "Config.MissingVariable");
-    assert!(
-        !run.exit
-            .unwrap_or_else(|| panic!("still running: {run:?}"))
-            .success()
-    );
-    assert!(run.outcome(&id).is_none());
 }
 
 #[test]
 fn a_login_url_without_a_scheme_fails_the_cold_start_naming_it() {
-    let api = RuntimeApi::start().unwrap();
-    let env: Vec<_> = contract::auth::ALL
-        .iter()
-        .map(|name| {
-            let value = if *name == contract::auth::LOGIN_URL {
-                "abc123.execute-api.us-east-1.amazonaws.com/prod/auth/login"
-            } else {
-                "https://example.com/x"
-            };
-            (*name, value.to_owned())
-        })
-        .chain(moto().aws_env())
-        .collect();
-
-    let run = api
-        .run(env!("CARGO_BIN_EXE_auth"), env, Duration::from_secs(30))
-        .unwrap();
-
-    let report = run.init_error.unwrap_or_else(|| panic!("no /init/error"));
-    assert!(
-        report.error_message.contains(contract::auth::LOGIN_URL),
-        "{report:?}"
+    let report = failed_cold_start(
+        contract::auth::LOGIN_URL,
+        Some("abc123.execute-api.us-east-1.amazonaws.com/prod/auth/login"),
     );
     assert_eq!(report.error_type, "Config.MalformedVariable");
-    assert!(!run.exit.unwrap().success());
 }
 
 #[test]

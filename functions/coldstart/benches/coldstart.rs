@@ -13,7 +13,11 @@
 //! (`.cargo/config.toml`), and once more without it in a separate target
 //! folder for the comparison.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark that cannot set up should stop loudly"
+)]
 
 #[path = "../../login/tests/common/mod.rs"]
 mod login_common;

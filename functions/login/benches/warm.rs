@@ -5,9 +5,13 @@
 //! - the handler as shipped: PutItem, PutObject and the greeting concurrently,
 //!   the greeting from the in-process cache;
 //! - the three AWS calls concurrently with no cache (GetParametersByPath every time);
-//! - the same three one after another, no cache (the original's way).
+//! - the same three one after another, no cache.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark that cannot set up should stop loudly"
+)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;

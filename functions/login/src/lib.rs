@@ -208,7 +208,7 @@ fn check_name(name: &str) -> Result<(), LoginError> {
 }
 
 /// Now, as RFC 3339 in UTC with milliseconds (`2026-11-25T18:20:00.123Z`),
-/// taken per request: the original computed it once per cold start.
+/// taken per request, so each login records when it happened.
 pub fn timestamp_now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
@@ -229,8 +229,8 @@ pub async fn put_item(app: &App, username: &str, timestamp: &str) -> Result<(), 
     Ok(())
 }
 
-/// `PutObject`: the key is the whole name (the original's local part made
-/// `ann@a.com` and `ann@b.com` collide), the body the date and time.
+/// `PutObject`: the key is the whole name, so `ann@a.com` and `ann@b.com`
+/// are two objects; the body is the date and time.
 pub async fn put_object(app: &App, username: &str, timestamp: &str) -> Result<(), LoginError> {
     app.s3
         .put_object()

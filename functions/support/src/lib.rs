@@ -12,7 +12,12 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_lambda_events::apigw::ApiGatewayProxyResponse;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
 
 /// A cold-start failure: the function cannot serve any request.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +121,32 @@ pub fn is_format_char(c: char) -> bool {
     )
 }
 
+/// A function's `main`: sets up JSON logs, runs `init` once (configuration,
+/// clients, secrets), then serves every event with `handle` until Lambda
+/// stops the process. A failed `init` is reported to `/init/error` and the
+/// process exits with status 1, as does a runtime loop that stops.
+pub async fn serve<App>(
+    init: impl Future<Output = Result<App, InitError>>,
+    handle: impl AsyncFn(
+        &App,
+        LambdaEvent<Value>,
+    ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error>,
+) {
+    init_tracing();
+    let app = match init.await {
+        Ok(app) => app,
+        Err(err) => {
+            report_init_error(&err);
+            std::process::exit(1);
+        }
+    };
+    let (app, handle) = (&app, &handle);
+    if let Err(err) = lambda_runtime::run(service_fn(move |event| handle(app, event))).await {
+        tracing::error!(error = %err, "the runtime loop stopped");
+        std::process::exit(1);
+    }
+}
+
 /// Sets up `tracing` with one JSON object per line, the format CloudWatch
 /// Logs Insights queries without parsing rules. `RUST_LOG` narrows it.
 pub fn init_tracing() {
@@ -180,8 +211,8 @@ fn post(api: &str, path: &str, error_type: &str, body: &str) -> std::io::Result<
 /// The system's root certificates, read and parsed once per cold start and
 /// shared by every HTTPS client in the process.
 ///
-/// The brief measured the trust store as the largest cold-start cost, paid
-/// once by the SDK's client and again by reqwest. Reading the one bundle file
+/// Reading and parsing the trust store is the largest cold-start cost, paid
+/// once per client otherwise (the SDK's and reqwest's). Reading the one bundle file
 /// (`SSL_CERT_FILE`, else the distribution's usual path) is also cheaper than
 /// `rustls-native-certs`, which additionally walks the hashed-symlink folder
 /// `/etc/ssl/certs` (hundreds of files holding the same certificates).
@@ -275,33 +306,12 @@ impl TrustRoots {
     }
 }
 
-/// Appends `der` as a PEM `CERTIFICATE` block (base64, 64 columns).
+/// Appends `der` as a PEM `CERTIFICATE` block (RFC 7468: standard base64,
+/// padded, in lines of 64 characters).
 fn encode_pem(der: &[u8], out: &mut Vec<u8>) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     out.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
-    let mut column = 0;
-    for chunk in der.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            let sextet = ((n >> (18 - 6 * i)) & 63) as usize;
-            out.push(if i <= chunk.len() {
-                ALPHABET[sextet]
-            } else {
-                b'='
-            });
-            column += 1;
-            if column == 64 {
-                out.push(b'\n');
-                column = 0;
-            }
-        }
-    }
-    if column != 0 {
+    for line in STANDARD.encode(der).as_bytes().chunks(64) {
+        out.extend_from_slice(line);
         out.push(b'\n');
     }
     out.extend_from_slice(b"-----END CERTIFICATE-----\n");

@@ -17,6 +17,16 @@ pub struct RestApi {
     pub endpoint_configuration: Option<EndpointConfiguration>,
 }
 
+impl RestApi {
+    pub fn new(name: Expr) -> Self {
+        Self {
+            name,
+            description: None,
+            endpoint_configuration: None,
+        }
+    }
+}
+
 impl Resource for RestApi {
     const TYPE: &'static str = "AWS::ApiGateway::RestApi";
 }
@@ -31,13 +41,45 @@ impl Handle<RestApi> {
     pub fn root_resource_id(&self) -> Expr {
         self.attribute("RootResourceId")
     }
+
+    /// The base URL of `stage`, `https://<id>.execute-api.<region>.<suffix>/<stage>`,
+    /// known before any deployment exists.
+    pub fn url(&self, stage: &str) -> Expr {
+        Expr::concat([
+            "https://".into(),
+            self.id(),
+            ".execute-api.".into(),
+            Expr::REGION,
+            ".".into(),
+            Expr::URL_SUFFIX,
+            format!("/{stage}").into(),
+        ])
+    }
+
+    /// The `execute-api` ARN of one method on one path of `stage`, as a
+    /// permission's `SourceArn` names what may invoke a function.
+    pub fn execute_arn(&self, stage: &str, http_method: &str, path: &str) -> Expr {
+        Expr::arn(
+            "execute-api",
+            [self.id(), format!("/{stage}/{http_method}{path}").into()],
+        )
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EndpointConfiguration {
     /// `EDGE`, `REGIONAL` or `PRIVATE`.
     pub types: Vec<String>,
+}
+
+impl EndpointConfiguration {
+    /// Served from the stack's region, without CloudFront in front.
+    pub fn regional() -> Self {
+        Self {
+            types: vec!["REGIONAL".into()],
+        }
+    }
 }
 
 /// `AWS::ApiGateway::Resource`: one path segment.
@@ -77,6 +119,27 @@ pub struct Method {
     pub integration: Integration,
 }
 
+impl Method {
+    pub fn new(
+        rest_api_id: Expr,
+        resource_id: Expr,
+        http_method: &str,
+        authorization_type: &str,
+        integration: Integration,
+    ) -> Self {
+        Self {
+            rest_api_id,
+            resource_id,
+            http_method: http_method.into(),
+            authorization_type: authorization_type.into(),
+            authorizer_id: None,
+            operation_name: None,
+            request_parameters: None,
+            integration,
+        }
+    }
+}
+
 impl Resource for Method {
     const TYPE: &'static str = "AWS::ApiGateway::Method";
 }
@@ -107,6 +170,18 @@ pub struct Authorizer {
     pub provider_arns: Option<Vec<Expr>>,
 }
 
+impl Authorizer {
+    pub fn new(name: Expr, rest_api_id: Expr, kind: &str, identity_source: &str) -> Self {
+        Self {
+            name,
+            rest_api_id,
+            kind: kind.into(),
+            identity_source: identity_source.into(),
+            provider_arns: None,
+        }
+    }
+}
+
 impl Resource for Authorizer {
     const TYPE: &'static str = "AWS::ApiGateway::Authorizer";
 }
@@ -125,6 +200,15 @@ impl Handle<Authorizer> {
 pub struct Deployment {
     pub rest_api_id: Expr,
     pub description: Option<String>,
+}
+
+impl Deployment {
+    pub fn new(rest_api_id: Expr) -> Self {
+        Self {
+            rest_api_id,
+            description: None,
+        }
+    }
 }
 
 impl Resource for Deployment {
@@ -152,12 +236,26 @@ pub struct Stage {
     pub access_log_setting: Option<AccessLogSetting>,
 }
 
+impl Stage {
+    pub fn new(rest_api_id: Expr, deployment_id: Expr, stage_name: &str) -> Self {
+        Self {
+            rest_api_id,
+            deployment_id,
+            stage_name: stage_name.into(),
+            description: None,
+            tracing_enabled: None,
+            method_settings: None,
+            access_log_setting: None,
+        }
+    }
+}
+
 impl Resource for Stage {
     const TYPE: &'static str = "AWS::ApiGateway::Stage";
 }
 
 #[skip_serializing_none]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MethodSetting {
     pub resource_path: String,

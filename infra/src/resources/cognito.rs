@@ -55,7 +55,16 @@ pub struct UsernameConfiguration {
     pub case_sensitive: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl UsernameConfiguration {
+    /// `Ann@Example.com` and `ann@example.com` are one user.
+    pub fn case_insensitive() -> Self {
+        Self {
+            case_sensitive: Some(false),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Policies {
     pub password_policy: PasswordPolicy,
@@ -73,13 +82,28 @@ pub struct PasswordPolicy {
     pub temporary_password_validity_days: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AccountRecoverySetting {
     pub recovery_mechanisms: Vec<RecoveryOption>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl AccountRecoverySetting {
+    /// The mechanisms `names`, tried in that order.
+    pub fn in_order(names: &[&str]) -> Self {
+        Self {
+            recovery_mechanisms: (1..)
+                .zip(names)
+                .map(|(priority, name)| RecoveryOption {
+                    name: (*name).into(),
+                    priority,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RecoveryOption {
     /// `verified_email`, `verified_phone_number` or `admin_only`.
@@ -87,13 +111,13 @@ pub struct RecoveryOption {
     pub priority: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AdminCreateUserConfig {
     pub allow_admin_create_user_only: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerificationMessageTemplate {
     /// `CONFIRM_WITH_CODE` or `CONFIRM_WITH_LINK`.
@@ -101,7 +125,7 @@ pub struct VerificationMessageTemplate {
 }
 
 /// Which attribute changes wait for the user to confirm the new value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UserAttributeUpdateSettings {
     /// `email` and/or `phone_number`: the old value stays in force (and in
@@ -178,6 +202,33 @@ pub struct UserPoolClient {
     pub token_validity_units: Option<TokenValidityUnits>,
 }
 
+impl UserPoolClient {
+    /// A client of the pool `user_pool_id`, every option left to Cognito.
+    pub fn new(user_pool_id: Expr) -> Self {
+        Self {
+            client_name: None,
+            user_pool_id,
+            generate_secret: None,
+            allowed_oauth_flows: None,
+            allowed_oauth_flows_user_pool_client: None,
+            allowed_oauth_scopes: None,
+            callback_urls: None,
+            logout_urls: None,
+            supported_identity_providers: None,
+            read_attributes: None,
+            write_attributes: None,
+            explicit_auth_flows: None,
+            prevent_user_existence_errors: None,
+            enable_token_revocation: None,
+            auth_session_validity: None,
+            access_token_validity: None,
+            id_token_validity: None,
+            refresh_token_validity: None,
+            token_validity_units: None,
+        }
+    }
+}
+
 impl Resource for UserPoolClient {
     const TYPE: &'static str = "AWS::Cognito::UserPoolClient";
 }
@@ -189,11 +240,22 @@ impl Handle<UserPoolClient> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TokenValidityUnits {
     /// `seconds`, `minutes`, `hours` or `days`.
     pub access_token: String,
     pub id_token: String,
     pub refresh_token: String,
+}
+
+impl TokenValidityUnits {
+    /// Every token's validity counted in `unit`.
+    pub fn all(unit: &str) -> Self {
+        Self {
+            access_token: unit.into(),
+            id_token: unit.into(),
+            refresh_token: unit.into(),
+        }
+    }
 }

@@ -21,6 +21,28 @@ pub struct Table {
     pub deletion_protection_enabled: Option<bool>,
 }
 
+impl Table {
+    /// A table keyed by the string attributes `hash` and `range`.
+    pub fn with_string_keys(billing_mode: &str, hash: &str, range: &str) -> Self {
+        let key = |name: &str, key_type: &str| KeySchema {
+            attribute_name: name.into(),
+            key_type: key_type.into(),
+        };
+        let string = |name: &str| AttributeDefinition {
+            attribute_name: name.into(),
+            attribute_type: "S".into(),
+        };
+        Self {
+            billing_mode: billing_mode.into(),
+            attribute_definitions: vec![string(hash), string(range)],
+            key_schema: vec![key(hash, "HASH"), key(range, "RANGE")],
+            point_in_time_recovery_specification: None,
+            sse_specification: None,
+            deletion_protection_enabled: None,
+        }
+    }
+}
+
 impl Resource for Table {
     const TYPE: &'static str = "AWS::DynamoDB::Table";
 }
@@ -53,13 +75,13 @@ pub struct KeySchema {
     pub key_type: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PointInTimeRecoverySpecification {
     pub point_in_time_recovery_enabled: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SseSpecification {
     #[serde(rename = "SSEEnabled")]
     pub sse_enabled: bool,

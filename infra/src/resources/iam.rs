@@ -16,6 +16,16 @@ pub struct Role {
     pub policies: Option<Vec<Policy>>,
 }
 
+impl Role {
+    pub fn new(assume_role_policy_document: PolicyDocument) -> Self {
+        Self {
+            description: None,
+            assume_role_policy_document,
+            policies: None,
+        }
+    }
+}
+
 impl Resource for Role {
     const TYPE: &'static str = "AWS::IAM::Role";
 }
@@ -94,27 +104,31 @@ fn principal<S: serde::Serializer>(
 }
 
 impl Statement {
+    /// `effect` for `actions`, with no principal, resource or condition yet.
+    pub fn new(effect: Effect, actions: &[&str]) -> Self {
+        Self {
+            sid: None,
+            effect,
+            principal: None,
+            action: actions.iter().map(|a| (*a).to_owned()).collect(),
+            resource: None,
+            condition: None,
+        }
+    }
+
     /// Allows `actions` on exactly `resources`.
     pub fn allow(actions: &[&str], resources: Vec<Expr>) -> Self {
         Self {
-            sid: None,
-            effect: Effect::Allow,
-            principal: None,
-            action: actions.iter().map(|a| (*a).to_owned()).collect(),
             resource: Some(resources),
-            condition: None,
+            ..Self::new(Effect::Allow, actions)
         }
     }
 
     /// Lets `service` assume the role.
     pub fn assume_role(service: &str) -> Self {
         Self {
-            sid: None,
-            effect: Effect::Allow,
             principal: Some(Principal::Service(service.to_owned())),
-            action: vec!["sts:AssumeRole".to_owned()],
-            resource: None,
-            condition: None,
+            ..Self::new(Effect::Allow, &["sts:AssumeRole"])
         }
     }
 }

@@ -23,6 +23,23 @@ pub struct Function {
     pub logging_config: Option<LoggingConfig>,
 }
 
+impl Function {
+    pub fn new(runtime: &str, handler: &str, code: Code, role: Expr) -> Self {
+        Self {
+            description: None,
+            runtime: runtime.into(),
+            handler: handler.into(),
+            code,
+            role,
+            architectures: None,
+            memory_size: None,
+            timeout: None,
+            environment: None,
+            logging_config: None,
+        }
+    }
+}
+
 impl Resource for Function {
     const TYPE: &'static str = "AWS::Lambda::Function";
 }
@@ -48,7 +65,7 @@ pub struct Code {
     pub s3_key: Expr,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Environment {
     pub variables: IndexMap<String, Expr>,
@@ -74,6 +91,18 @@ pub struct Permission {
     pub principal: String,
     pub source_arn: Option<Expr>,
     pub source_account: Option<Expr>,
+}
+
+impl Permission {
+    pub fn new(action: &str, function_name: Expr, principal: &str) -> Self {
+        Self {
+            action: action.into(),
+            function_name,
+            principal: principal.into(),
+            source_arn: None,
+            source_account: None,
+        }
+    }
 }
 
 impl Resource for Permission {

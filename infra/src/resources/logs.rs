@@ -7,7 +7,7 @@ use crate::{Expr, Handle, Resource};
 
 /// `AWS::Logs::LogGroup`.
 #[skip_serializing_none]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LogGroup {
     pub log_group_name: Option<Expr>,

@@ -39,7 +39,7 @@ impl Handle<Bucket> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BucketEncryption {
     pub server_side_encryption_configuration: Vec<ServerSideEncryptionRule>,
@@ -79,34 +79,45 @@ impl PublicAccessBlockConfiguration {
     };
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OwnershipControls {
     pub rules: Vec<OwnershipControlsRule>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OwnershipControlsRule {
     /// `BucketOwnerEnforced` turns ACLs off.
     pub object_ownership: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl OwnershipControls {
+    /// The bucket owner owns every object, and ACLs are off.
+    pub fn bucket_owner_enforced() -> Self {
+        Self {
+            rules: vec![OwnershipControlsRule {
+                object_ownership: "BucketOwnerEnforced".into(),
+            }],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VersioningConfiguration {
     /// `Enabled` or `Suspended`.
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LifecycleConfiguration {
     pub rules: Vec<LifecycleRule>,
 }
 
 #[skip_serializing_none]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LifecycleRule {
     pub id: String,
@@ -117,13 +128,24 @@ pub struct LifecycleRule {
     pub abort_incomplete_multipart_upload: Option<AbortIncompleteMultipartUpload>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl LifecycleRule {
+    /// An enabled rule named `id` that does nothing yet.
+    pub fn enabled(id: &str) -> Self {
+        Self {
+            id: id.into(),
+            status: "Enabled".into(),
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NoncurrentVersionExpiration {
     pub noncurrent_days: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AbortIncompleteMultipartUpload {
     pub days_after_initiation: u32,

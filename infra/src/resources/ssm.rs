@@ -21,3 +21,8 @@ pub struct Parameter {
 impl Resource for Parameter {
     const TYPE: &'static str = "AWS::SSM::Parameter";
 }
+
+/// The ARN of the parameter, or the parameter path, `name` (which starts with `/`).
+pub fn parameter_arn(name: Expr) -> Expr {
+    Expr::arn("ssm", ["parameter".into(), name])
+}

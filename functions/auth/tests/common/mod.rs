@@ -3,8 +3,16 @@
 //! Cognito's documented contract), the app wired to it, a sign-in cookie
 //! made by hand, and the fixtures under `tests/data/`.
 
-#![allow(dead_code, unreachable_pub)] // each test file uses a different subset
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed setup should stop the test loudly
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses a different subset"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed setup should stop the test loudly"
+)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -38,22 +46,11 @@ pub fn cookie() -> String {
     format!("{COOKIE_NAME}={STATE}.{VERIFIER}.{NONCE}")
 }
 
-/// Unpadded base64url, by hand: tests should not borrow the encoder of the code under test.
+/// Unpadded base64url (RFC 4648 section 5), the encoding of JWT parts and
+/// of the PKCE challenge.
 pub fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// An ID token whose payload carries `claims` (the signature is not checked

@@ -1,6 +1,6 @@
 //! Prints how long the process's first aws-lc random number takes, in
-//! microseconds. That is where aws-lc gathers CPU-jitter entropy (the brief:
-//! about 21 ms, on the first TLS handshake of every cold start) unless it was
+//! microseconds. That is where aws-lc gathers CPU-jitter entropy (about
+//! 21 ms, paid on the first TLS handshake of every cold start) unless it was
 //! built with `AWS_LC_SYS_NO_JITTER_ENTROPY=1`; only a fresh process shows it.
 
 use std::time::Instant;

@@ -1,8 +1,16 @@
 //! Helpers the login tests share: moto, the resources the stack would
 //! create there, and the API Gateway fixtures under `tests/data/`.
 
-#![allow(dead_code, unreachable_pub)] // each test file uses a different subset
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed setup should stop the test loudly
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses a different subset"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed setup should stop the test loudly"
+)]
 
 use std::sync::OnceLock;
 
