@@ -300,9 +300,10 @@ impl Api {
     /// Adds every route: their paths, the Cognito authorizer, their
     /// methods, a deployment of those methods, the stage with each route's
     /// throttling, and each function's permission to be invoked for its
-    /// route. A route's path must be `/` or below another route's path.
-    /// The API has one authorizer: routes behind a second pool are refused
-    /// as a second `Authorizer`.
+    /// route. A route's path is one segment below `/` or below the path of
+    /// an earlier route, else [`Template::validate`] refuses it. The API has
+    /// one authorizer: routes behind a second pool make a second
+    /// `Authorizer`, which it refuses as a duplicate id.
     pub(crate) fn publish(&self, t: &mut Template, settings: &Settings, routes: &[Route<'_>]) {
         let api = &self.rest_api;
         let resources = self.add_paths(t, routes);
@@ -509,3 +510,90 @@ fn route_throttle(path: &ApiPath, throttle: Throttle) -> MethodSetting {
 
 /// One JSON object per request; the fields API Gateway documents for `$context`.
 const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","responseLength":"$context.responseLength","user":"$context.authorizer.claims.sub"}"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StackName;
+
+    fn setup() -> (Template, Settings, Api, Handle<Function>) {
+        let settings = Settings::new(StackName::new("test").unwrap());
+        let mut t = Template::new("test");
+        let api = Api::new(&mut t, "Api", RestApi::new("api".into()), &settings);
+        let code = Code {
+            s3_bucket: "b".into(),
+            s3_key: "k".into(),
+        };
+        let function = Function::new("provided.al2023", "bootstrap", code, "arn:role".into());
+        let function = t.add("Function", function);
+        (t, settings, api, function)
+    }
+
+    fn route<'a>(
+        name: &'static str,
+        path: &'a ApiPath,
+        function: &'a Handle<Function>,
+        access: Access<'a>,
+    ) -> Route<'a> {
+        Route {
+            name,
+            path,
+            function,
+            operation_name: name,
+            access,
+            query: &[],
+            throttle: Throttle::AUTH_DEFAULT,
+        }
+    }
+
+    #[test]
+    fn a_route_below_a_path_no_route_has_is_refused_naming_the_missing_path() {
+        let (mut t, settings, api, function) = setup();
+        let orphan = ApiPath::root().child("a").child("b");
+        let public = Access::Public { reason: "test" };
+        api.publish(&mut t, &settings, &[route("B", &orphan, &function, public)]);
+        assert_eq!(
+            t.validate(),
+            Err(TemplateError::Dangling {
+                from: "BPath".into(),
+                to: "/a".into()
+            })
+        );
+    }
+
+    #[test]
+    fn routes_behind_one_pool_share_its_authorizer_and_a_second_pool_is_refused() {
+        let (mut t, settings, api, function) = setup();
+        let first = t.add("First", UserPool::default());
+        let second = t.add("Second", UserPool::default());
+        let (a, b) = (ApiPath::root().child("a"), ApiPath::root().child("b"));
+        let shared = [
+            route("A", &a, &function, Access::UserPool(&first)),
+            route("B", &b, &function, Access::UserPool(&first)),
+        ];
+        let mut one = t.clone();
+        api.publish(&mut one, &settings, &shared);
+        let value = one.to_value().unwrap();
+        let authorizers = value["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::ApiGateway::Authorizer")
+            .count();
+        assert_eq!(authorizers, 1);
+        for method in ["AMethod", "BMethod"] {
+            let id = &value["Resources"][method]["Properties"]["AuthorizerId"];
+            assert_eq!(id, &serde_json::json!({ "Ref": "Authorizer" }), "{method}");
+        }
+
+        let two = [
+            route("A", &a, &function, Access::UserPool(&first)),
+            route("B", &b, &function, Access::UserPool(&second)),
+        ];
+        api.publish(&mut t, &settings, &two);
+        assert_eq!(
+            t.validate(),
+            Err(TemplateError::Duplicate("Authorizer".into()))
+        );
+    }
+}
