@@ -30,6 +30,8 @@ struct Cli {
     command: Command,
 }
 
+// The commands that run stack operations take `--progress` beside their own
+// options: it decides the process's output before the command starts.
 #[derive(Subcommand)]
 enum Command {
     /// Print the CloudFormation template; no build, no network, no credentials.
@@ -37,17 +39,42 @@ enum Command {
     /// Build the functions and write their reproducible zips; no network.
     Package(package::Args),
     /// Build, package, upload, review the change set, deploy and print the outputs.
-    Deploy(deploy::Args),
+    Deploy {
+        #[command(flatten)]
+        args: deploy::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Show what a deploy would change, without changing anything.
-    Diff(diff::Args),
+    Diff {
+        #[command(flatten)]
+        args: diff::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// The whole system on this machine (moto, a hosted-UI stand-in, the API, the real functions).
-    Local(local::Args),
+    Local {
+        #[command(flatten)]
+        args: local::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Print the outputs of the deployed stack.
     Outputs(outputs::Args),
     /// Empty the buckets and delete the stack (and the artifacts stack).
-    Destroy(destroy::Args),
+    Destroy {
+        #[command(flatten)]
+        args: destroy::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Finish the rollback of a stack stuck in UPDATE_ROLLBACK_FAILED.
-    Rollback(rollback::Args),
+    Rollback {
+        #[command(flatten)]
+        args: rollback::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Install the pinned test tools, then run fmt, clippy and every test.
     Test(test::Args),
 }
@@ -57,12 +84,27 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Synth(args) => synth::run(args),
         Command::Package(args) => package::run(args),
-        Command::Deploy(args) => deploy::run(args),
-        Command::Diff(args) => diff::run(args),
-        Command::Local(args) => local::run(args),
+        Command::Deploy { args, progress } => {
+            progress.install();
+            deploy::run(args)
+        }
+        Command::Diff { args, progress } => {
+            progress.install();
+            diff::run(args)
+        }
+        Command::Local { args, progress } => {
+            progress.install();
+            local::run(args)
+        }
         Command::Outputs(args) => outputs::run(args),
-        Command::Destroy(args) => destroy::run(args),
-        Command::Rollback(args) => rollback::run(args),
+        Command::Destroy { args, progress } => {
+            progress.install();
+            destroy::run(args)
+        }
+        Command::Rollback { args, progress } => {
+            progress.install();
+            rollback::run(args)
+        }
         Command::Test(args) => test::run(args),
     };
     match result {
@@ -71,5 +113,15 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }
