@@ -6,6 +6,7 @@
 mod artifacts;
 mod aws;
 mod cfn;
+mod completions;
 mod deploy;
 mod destroy;
 mod diff;
@@ -21,7 +22,7 @@ mod stack_args;
 mod synth;
 mod test;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about, version)]
@@ -77,6 +78,8 @@ enum Command {
     },
     /// Install the pinned test tools, then run fmt, clippy and every test.
     Test(test::Args),
+    /// Print a shell completion script (bash, zsh, fish, …) for `xtask`, an alias of `cargo xtask`.
+    Completions(completions::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -106,6 +109,7 @@ fn main() -> std::process::ExitCode {
             rollback::run(args)
         }
         Command::Test(args) => test::run(args),
+        Command::Completions(args) => completions::run(args, Cli::command()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
