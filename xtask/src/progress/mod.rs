@@ -151,6 +151,9 @@ impl Events for Printer {
     }
 
     fn finished(&mut self) {
+        // A printer may follow several operations (a wait, then a delete):
+        // each starts on a clean board.
+        self.board = Board::new(self.board.total());
         if let Sink::Live(live) = &mut self.sink {
             live.clear();
         }
@@ -356,6 +359,7 @@ mod tests {
         }
         printer.finished();
         // The block is gone; what stays is above where it was.
+        assert!(!screen(&term).contains("[="), "{}", screen(&term));
         expect_test::expect![[r#"
             stack sign-in is UPDATE_IN_PROGRESS: waiting for that operation to finish
                  0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
@@ -382,8 +386,29 @@ mod tests {
               UPDATE_IN_PROGRESS   AWS::DynamoDB::Table                 Table
               CREATE_IN_PROGRESS   AWS::IAM::Role                       Role"#]]
         .assert_eq(&screen(&term));
+        printer.event(&events[3]);
+        expect_test::expect![[r#"
+                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+                 2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+            * 1 done 2.0s sign-in UPDATE_IN_PROGRESS
+              CREATE_IN_PROGRESS   AWS::IAM::Role                       Role"#]]
+        .assert_eq(&screen(&term));
+
+        // The next operation of the same printer starts on a clean board.
+        printer.finished();
+        printer.event(&event("sign-in", STACK, "DELETE_IN_PROGRESS", ""));
+        expect_test::expect![[r#"
+                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+                 2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+                 2.5s DELETE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in
+            * 0 done 2.5s sign-in DELETE_IN_PROGRESS"#]]
+        .assert_eq(&screen(&term));
+        // Dropped without `finished` (an error on the way), it takes the block along.
         drop(printer);
-        expect_test::expect!["     0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated"]
+        expect_test::expect![[r#"
+                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+                 2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+                 2.5s DELETE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in"#]]
         .assert_eq(&screen(&term));
     }
 
