@@ -298,18 +298,16 @@ mod tests {
         assert_eq!(stripped, plain);
     }
 
-    /// The screen, with the spinner's frame (which moves with every update) as `*`.
+    /// The screen, each line after a `|` (expect-test takes a margin common
+    /// to every line for indentation), with the spinner's frame (which moves
+    /// with every update) as `*`.
     fn screen(term: &InMemoryTerm) -> String {
+        let spinner = |c: char| ('\u{2800}'..='\u{28ff}').contains(&c);
         term.contents()
-            .chars()
-            .map(|c| {
-                if ('\u{2800}'..='\u{28ff}').contains(&c) {
-                    '*'
-                } else {
-                    c
-                }
-            })
-            .collect()
+            .lines()
+            .map(|line| format!("|{}", line.replace(spinner, "*")))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The foreground colours (SGR 30–37, 90–97) a terminal shows.
@@ -346,12 +344,12 @@ mod tests {
             printer.event(e);
         }
         expect_test::expect![[r#"
-            stack sign-in is UPDATE_IN_PROGRESS: waiting for that operation to finish
-                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
-                 2.0s [1/3] UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
-                 2.5s [1/3] CREATE_FAILED        AWS::IAM::Role                       Role  Access denied
-            * [==========>                   ] 1/3 2.5s sign-in UPDATE_IN_PROGRESS
-              CREATE_FAILED        AWS::IAM::Role                       Role  Access denied"#]]
+            |stack sign-in is UPDATE_IN_PROGRESS: waiting for that operation to finish
+            |     0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+            |     2.0s [1/3] UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+            |     2.5s [1/3] CREATE_FAILED        AWS::IAM::Role                       Role  Access denied
+            |* [==========>                   ] 1/3 2.5s sign-in UPDATE_IN_PROGRESS
+            |  CREATE_FAILED        AWS::IAM::Role                       Role  Access denied"#]]
         .assert_eq(&screen(&term));
 
         for e in &events[5..] {
@@ -359,16 +357,16 @@ mod tests {
         }
         printer.finished();
         // The block is gone; what stays is above where it was.
-        assert!(!screen(&term).contains("[="), "{}", screen(&term));
+        assert!(!term.contents().contains("[="), "{}", term.contents());
         expect_test::expect![[r#"
-            stack sign-in is UPDATE_IN_PROGRESS: waiting for that operation to finish
-                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
-                 2.0s [1/3] UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
-                 2.5s [1/3] CREATE_FAILED        AWS::IAM::Role                       Role  Access denied
-                 3.0s UPDATE_ROLLBACK_IN_PROGRESS AWS::CloudFormation::Stack           sign-in  Role failed
-                 3.5s [1/3] UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
-                 4.0s [2/3] DELETE_COMPLETE      AWS::IAM::Role                       Role
-                 4.5s UPDATE_ROLLBACK_COMPLETE AWS::CloudFormation::Stack           sign-in"#]]
+            |stack sign-in is UPDATE_IN_PROGRESS: waiting for that operation to finish
+            |     0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+            |     2.0s [1/3] UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+            |     2.5s [1/3] CREATE_FAILED        AWS::IAM::Role                       Role  Access denied
+            |     3.0s UPDATE_ROLLBACK_IN_PROGRESS AWS::CloudFormation::Stack           sign-in  Role failed
+            |     3.5s [1/3] UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+            |     4.0s [2/3] DELETE_COMPLETE      AWS::IAM::Role                       Role
+            |     4.5s UPDATE_ROLLBACK_COMPLETE AWS::CloudFormation::Stack           sign-in"#]]
         .assert_eq(&screen(&term));
     }
 
@@ -381,34 +379,34 @@ mod tests {
             printer.event(e);
         }
         expect_test::expect![[r#"
-                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
-            * 0 done 1.5s sign-in UPDATE_IN_PROGRESS
-              UPDATE_IN_PROGRESS   AWS::DynamoDB::Table                 Table
-              CREATE_IN_PROGRESS   AWS::IAM::Role                       Role"#]]
+            |     0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+            |* 0 done 1.5s sign-in UPDATE_IN_PROGRESS
+            |  UPDATE_IN_PROGRESS   AWS::DynamoDB::Table                 Table
+            |  CREATE_IN_PROGRESS   AWS::IAM::Role                       Role"#]]
         .assert_eq(&screen(&term));
         printer.event(&events[3]);
         expect_test::expect![[r#"
-                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
-                 2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
-            * 1 done 2.0s sign-in UPDATE_IN_PROGRESS
-              CREATE_IN_PROGRESS   AWS::IAM::Role                       Role"#]]
+            |     0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+            |     2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+            |* 1 done 2.0s sign-in UPDATE_IN_PROGRESS
+            |  CREATE_IN_PROGRESS   AWS::IAM::Role                       Role"#]]
         .assert_eq(&screen(&term));
 
         // The next operation of the same printer starts on a clean board.
         printer.finished();
         printer.event(&event("sign-in", STACK, "DELETE_IN_PROGRESS", ""));
         expect_test::expect![[r#"
-                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
-                 2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
-                 2.5s DELETE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in
-            * 0 done 2.5s sign-in DELETE_IN_PROGRESS"#]]
+            |     0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+            |     2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+            |     2.5s DELETE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in
+            |* 0 done 2.5s sign-in DELETE_IN_PROGRESS"#]]
         .assert_eq(&screen(&term));
         // Dropped without `finished` (an error on the way), it takes the block along.
         drop(printer);
         expect_test::expect![[r#"
-                 0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
-                 2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
-                 2.5s DELETE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in"#]]
+            |     0.5s UPDATE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in  User Initiated
+            |     2.0s UPDATE_COMPLETE      AWS::DynamoDB::Table                 Table
+            |     2.5s DELETE_IN_PROGRESS   AWS::CloudFormation::Stack           sign-in"#]]
         .assert_eq(&screen(&term));
     }
 
