@@ -19,6 +19,8 @@ use crate::cfn::{Events, Existing, OperationError};
 struct Seen {
     events: Vec<String>,
     notes: Vec<String>,
+    /// How many followed operations ended.
+    finished: usize,
 }
 
 impl Events for Seen {
@@ -29,6 +31,10 @@ impl Events for Seen {
 
     fn note(&mut self, note: &str) {
         self.notes.push(note.to_owned());
+    }
+
+    fn finished(&mut self) {
+        self.finished += 1;
     }
 }
 
@@ -180,8 +186,9 @@ async fn follow_polls_until_the_update_completes() {
     // It kept asking while the update was in progress, and stopped once settled.
     assert_eq!(describe.num_calls(), 3);
     assert_eq!(events.num_calls(), 3);
-    // Each event was handed over once, oldest first.
+    // Each event was handed over once, oldest first, then the end.
     assert_eq!(seen.events, ["e1", "e2", "e3"]);
+    assert_eq!(seen.finished, 1);
 }
 
 #[tokio::test]
@@ -239,9 +246,12 @@ async fn follow_reports_the_failed_resources_with_their_reasons() {
         [&describe, &events]
     );
 
-    let err = follow(&cfn, STACK, None, Goal::Complete, &mut Seen::default())
+    let mut seen = Seen::default();
+    let err = follow(&cfn, STACK, None, Goal::Complete, &mut seen)
         .await
         .unwrap_err();
+    // A failed operation ends too: the live block goes before the error is printed.
+    assert_eq!(seen.finished, 1);
     let OperationError::Failed(failed) = &err else {
         panic!("a failure, not {err:?}")
     };

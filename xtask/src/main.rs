@@ -10,6 +10,7 @@
 mod artifacts;
 mod aws;
 mod cfn;
+mod completions;
 mod config;
 mod deploy;
 mod destroy;
@@ -28,7 +29,7 @@ mod stack_args;
 mod synth;
 mod test;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about, version)]
@@ -37,6 +38,8 @@ struct Cli {
     command: Command,
 }
 
+// The commands that run stack operations take `--progress` beside their own
+// options: it decides the process's output before the command starts.
 #[derive(Subcommand)]
 enum Command {
     /// Print the CloudFormation template; no build, no network, no credentials.
@@ -44,13 +47,28 @@ enum Command {
     /// Build the functions and write their reproducible zips; no network.
     Package(package::Args),
     /// Build, package, upload, review the change set, deploy and print the outputs.
-    Deploy(deploy::Args),
+    Deploy {
+        #[command(flatten)]
+        args: deploy::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Show what a deploy would change, without changing anything.
-    Diff(diff::Args),
+    Diff {
+        #[command(flatten)]
+        args: diff::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Print every setting of the stack and where it came from; no network, no credentials.
     Config(config::Args),
     /// The whole system on this machine (moto, a hosted-UI stand-in, the API, the real functions).
-    Local(local::Args),
+    Local {
+        #[command(flatten)]
+        args: local::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Print the outputs of the deployed stack (text, JSON or env lines).
     Outputs(outputs::Args),
     /// Read the functions' log groups, rendered for a person or as NDJSON; --follow polls.
@@ -58,11 +76,23 @@ enum Command {
     /// Call the deployed API as a client would and report each check.
     Smoke(smoke::Args),
     /// Empty the buckets and delete the stack (and the artifacts stack).
-    Destroy(destroy::Args),
+    Destroy {
+        #[command(flatten)]
+        args: destroy::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Finish the rollback of a stack stuck in UPDATE_ROLLBACK_FAILED.
-    Rollback(rollback::Args),
+    Rollback {
+        #[command(flatten)]
+        args: rollback::Args,
+        #[command(flatten)]
+        progress: progress::Args,
+    },
     /// Install the pinned test tools, then run fmt, clippy and every test.
     Test(test::Args),
+    /// Print a shell completion script (bash, zsh, fish, …) for `xtask`, an alias of `cargo xtask`.
+    Completions(completions::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -70,16 +100,32 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Synth(args) => synth::run(args),
         Command::Package(args) => package::run(args),
-        Command::Deploy(args) => deploy::run(args),
-        Command::Diff(args) => diff::run(args),
+        Command::Deploy { args, progress } => {
+            progress.install();
+            deploy::run(args)
+        }
+        Command::Diff { args, progress } => {
+            progress.install();
+            diff::run(args)
+        }
         Command::Config(args) => config::run(args),
-        Command::Local(args) => local::run(args),
+        Command::Local { args, progress } => {
+            progress.install();
+            local::run(args)
+        }
         Command::Outputs(args) => outputs::run(args),
         Command::Logs(args) => logs::run(args),
         Command::Smoke(args) => smoke::run(args),
-        Command::Destroy(args) => destroy::run(args),
-        Command::Rollback(args) => rollback::run(args),
+        Command::Destroy { args, progress } => {
+            progress.install();
+            destroy::run(args)
+        }
+        Command::Rollback { args, progress } => {
+            progress.install();
+            rollback::run(args)
+        }
         Command::Test(args) => test::run(args),
+        Command::Completions(args) => completions::run(args, Cli::command()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -102,3 +148,13 @@ fn main() -> std::process::ExitCode {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct Verdict(pub(crate) String);
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -13,10 +13,14 @@ use super::status::{Goal, Phase, status};
 use crate::aws::sdk;
 
 /// What the engine hands its caller while it works: stack events as they
-/// arrive, and notes on what it is doing (waiting, recovering).
+/// arrive, notes on what it is doing (waiting, recovering), and the end of
+/// each followed operation.
 pub(crate) trait Events {
     fn event(&mut self, event: &StackEvent);
     fn note(&mut self, note: &str);
+    /// The operation followed since the last `finished` has ended (settled,
+    /// failed, or stopped being watched): what was drawn for it can go.
+    fn finished(&mut self) {}
 }
 
 /// One resource that failed, as CloudFormation reported it.
@@ -222,8 +226,21 @@ pub(crate) fn is_complete(status: &ResourceStatus) -> bool {
 /// Returns the settled stack when it reached `goal` (`None` once deleted);
 /// otherwise [`OperationError::Failed`] with the first failed resources,
 /// [`OperationError::SucceededWithWarnings`] when resources failed on the
-/// way to the goal, [`OperationError::StoppedWatching`] on Ctrl-C.
+/// way to the goal, [`OperationError::StoppedWatching`] on Ctrl-C. However
+/// it ends, `events` hears that it has.
 pub(crate) async fn follow(
+    cfn: &Client,
+    stack: &str,
+    since: Option<String>,
+    goal: Goal,
+    events: &mut dyn Events,
+) -> Result<Option<Stack>, OperationError> {
+    let result = watch(cfn, stack, since, goal, events).await;
+    events.finished();
+    result
+}
+
+async fn watch(
     cfn: &Client,
     stack: &str,
     since: Option<String>,
