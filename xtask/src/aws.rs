@@ -91,6 +91,10 @@ pub(crate) struct Aws {
     pub(crate) cfn: aws_sdk_cloudformation::Client,
     pub(crate) s3: aws_sdk_s3::Client,
     pub(crate) sts: aws_sdk_sts::Client,
+    /// Hotswaps and the check that the live code is the code the stack names.
+    pub(crate) lambda: aws_sdk_lambda::Client,
+    /// `watch` shows the functions' new log lines.
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) region: String,
     pub(crate) calls: CallCounter,
     /// Asked of STS once per command.
@@ -140,10 +144,22 @@ impl Aws {
                 .interceptor(calls.clone())
                 .build(),
         );
+        let lambda = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(config)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                .interceptor(calls.clone())
+                .build(),
+        );
         Ok(Self {
             cfn,
             s3,
             sts,
+            lambda,
+            logs,
             region,
             calls,
             identity: Arc::default(),

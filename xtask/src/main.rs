@@ -11,6 +11,7 @@ mod destroy;
 mod diff;
 #[cfg(test)]
 mod follow_tests;
+mod hotswap;
 mod local;
 mod outputs;
 mod package;
@@ -20,6 +21,7 @@ mod rollback;
 mod stack_args;
 mod synth;
 mod test;
+mod watch;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +42,8 @@ enum Command {
     Deploy(deploy::Args),
     /// Show what a deploy would change, without changing anything.
     Diff(diff::Args),
+    /// Rebuild and hotswap the functions on every save of their source; show their new log lines.
+    Watch(watch::Args),
     /// The whole system on this machine (moto, a hosted-UI stand-in, the API, the real functions).
     Local(local::Args),
     /// Print the outputs of the deployed stack.
@@ -59,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Package(args) => package::run(args),
         Command::Deploy(args) => deploy::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Watch(args) => watch::run(args),
         Command::Local(args) => local::run(args),
         Command::Outputs(args) => outputs::run(args),
         Command::Destroy(args) => destroy::run(args),
