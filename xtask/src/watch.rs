@@ -319,7 +319,7 @@ mod tests {
         std::fs::write(dir.join("src/a.rs"), "// three").unwrap();
         std::fs::write(dir.join("src/b.rs"), "// four").unwrap();
         // Let the watcher deliver them before the round ends.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         let follow_up = sources.after_round().await.unwrap();
         assert_eq!(
             follow_up,
