@@ -1,6 +1,7 @@
 //! The running system: the stack deployed in moto, read back from moto, and
 //! served on loopback by the hosted-UI stand-in, the API Gateway front and
-//! one process per function.
+//! one process per function, restarted on new code after a hotswap
+//! ([`Running::refresh`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -84,10 +85,35 @@ pub struct Running {
     pub hosted_ui_origin: String,
     servers: Vec<tokio::task::JoinHandle<()>>,
     stop: tokio::sync::watch::Sender<bool>,
-    _functions: Arc<Functions>,
+    functions: Arc<Functions>,
+    reader: Reader,
 }
 
 impl Running {
+    /// Reads each function back from moto and restarts, between two
+    /// invocations, the ones whose code or configuration changed (after a
+    /// hotswap into moto): the new process runs the `bootstrap` of the zip
+    /// among `zips` whose SHA-256 is the function's new `CodeSha256`.
+    /// Returns the names of the functions restarted.
+    pub async fn refresh(&self, zips: &[Vec<u8>]) -> Result<Vec<String>, Error> {
+        let mut restarted = Vec::new();
+        let mut names: Vec<&String> = self.functions.0.keys().collect();
+        names.sort();
+        for name in names {
+            let function = &self.functions.0[name];
+            let running = function.spec();
+            let spec = self.reader.spec(name, zips, Some(&running)).await?;
+            if spec != running {
+                function.replace(spec).await.map_err(|source| Error::Io {
+                    what: format!("restart function {name}"),
+                    source,
+                })?;
+                restarted.push(name.clone());
+            }
+        }
+        Ok(restarted)
+    }
+
     /// Stops the servers and the function processes.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -194,12 +220,21 @@ pub async fn start(moto: &Moto, options: Options) -> Result<Running, Error> {
     );
 
     let logs = Shipper::start(aws_sdk_cloudwatchlogs::Client::new(&sdk));
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let reader = Reader {
+        lambda: aws_sdk_lambda::Client::new(&sdk),
+        origins: origins.clone(),
+        work_dir: options.work_dir.clone(),
+        aws_env: moto
+            .aws_env()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    };
     let mut by_name = HashMap::new();
     let mut groups = HashMap::new();
     let mut specs = Vec::new();
     for name in &functions {
-        let spec = function_spec(&lambda, name, &options, &origins, moto).await?;
+        let spec = reader.spec(name, &options.zips, None).await?;
         groups.insert(name.clone(), spec.log_group.clone());
         specs.push(spec);
     }
@@ -278,7 +313,8 @@ pub async fn start(moto: &Moto, options: Options) -> Result<Running, Error> {
         hosted_ui_origin,
         servers,
         stop,
-        _functions: functions,
+        functions,
+        reader,
     })
 }
 
@@ -293,78 +329,94 @@ fn origin_of(listener: &std::net::TcpListener) -> Result<String, Error> {
     Ok(format!("http://{addr}"))
 }
 
-/// What moto's Lambda says of `name`, turned into how to run it here: the
-/// deployed environment with only its origins rewritten (the redirect URI
-/// stays exact, as the app client registered it), plus the way to moto.
-async fn function_spec(
-    lambda: &aws_sdk_lambda::Client,
-    name: &str,
-    options: &Options,
-    origins: &OriginMap,
-    moto: &Moto,
-) -> Result<Spec, Error> {
-    let found = lambda
-        .get_function()
-        .function_name(name)
-        .send()
-        .await
-        .map_err(moto_err(format!("read function {name}")))?;
-    let config = found
-        .configuration()
-        .ok_or_else(|| Error::Stack(format!("function {name} has no configuration")))?;
-    let deployed_sha = config.code_sha256().unwrap_or_default();
-    let zip = options
-        .zips
-        .iter()
-        .find(|zip| {
-            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip)) == deployed_sha
-        })
-        .ok_or_else(|| {
-            Error::Stack(format!(
-                "function {name} runs code (CodeSha256 {deployed_sha}) that is none of the zips just built"
-            ))
-        })?;
-    let bootstrap =
-        function::extract_bootstrap(zip, &options.work_dir.join(name)).map_err(|source| {
-            Error::Io {
-                what: format!("extract the bootstrap of {name}"),
-                source,
+/// How to turn what moto's Lambda says of a function into how to run it here.
+struct Reader {
+    lambda: aws_sdk_lambda::Client,
+    origins: OriginMap,
+    /// Each function's `bootstrap` is extracted into `<work_dir>/<name>/`.
+    work_dir: PathBuf,
+    /// The way to moto.
+    aws_env: Vec<(String, String)>,
+}
+
+impl Reader {
+    /// What moto's Lambda says of `name`, turned into how to run it here:
+    /// the deployed environment with only its origins rewritten (the
+    /// redirect URI stays exact, as the app client registered it), plus
+    /// the way to moto. The `bootstrap` is `running`'s while the code is
+    /// the same, else extracted from the zip whose SHA-256 is the code's.
+    async fn spec(
+        &self,
+        name: &str,
+        zips: &[Vec<u8>],
+        running: Option<&Spec>,
+    ) -> Result<Spec, Error> {
+        let found = self
+            .lambda
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(moto_err(format!("read function {name}")))?;
+        let config = found
+            .configuration()
+            .ok_or_else(|| Error::Stack(format!("function {name} has no configuration")))?;
+        let deployed_sha = config.code_sha256().unwrap_or_default();
+        let bootstrap = match running {
+            Some(running) if running.code_sha256 == deployed_sha => running.bootstrap.clone(),
+            _ => {
+                let zip = zips
+                    .iter()
+                    .find(|zip| {
+                        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+                            == deployed_sha
+                    })
+                    .ok_or_else(|| {
+                        Error::Stack(format!(
+                            "function {name} runs code (CodeSha256 {deployed_sha}) that is none of the zips just built"
+                        ))
+                    })?;
+                function::extract_bootstrap(zip, &self.work_dir.join(name)).map_err(|source| {
+                    Error::Io {
+                        what: format!("extract the bootstrap of {name}"),
+                        source,
+                    }
+                })?
             }
-        })?;
-    let mut env: Vec<(String, String)> = config
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|vars| {
-            vars.iter()
-                .map(|(key, value)| {
-                    let value = if key == contract::auth::REDIRECT_URI {
-                        value.clone()
-                    } else {
-                        origins.to_local(value)
-                    };
-                    (key.clone(), value)
-                })
-                .collect()
+        };
+        let origins = &self.origins;
+        let mut env: Vec<(String, String)> = config
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|vars| {
+                vars.iter()
+                    .map(|(key, value)| {
+                        let value = if key == contract::auth::REDIRECT_URI {
+                            value.clone()
+                        } else {
+                            origins.to_local(value)
+                        };
+                        (key.clone(), value)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        env.sort();
+        env.extend(self.aws_env.iter().cloned());
+        let log_group = config
+            .logging_config()
+            .and_then(|l| l.log_group())
+            .map_or_else(|| format!("/aws/lambda/{name}"), str::to_owned);
+        Ok(Spec {
+            name: name.to_owned(),
+            code_sha256: deployed_sha.to_owned(),
+            bootstrap,
+            env,
+            log_group,
+            timeout: Duration::from_secs(u64::try_from(config.timeout().unwrap_or(3)).unwrap_or(3)),
+            memory_mb: config.memory_size().unwrap_or(128),
         })
-        .unwrap_or_default();
-    env.sort();
-    env.extend(
-        moto.aws_env()
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value)),
-    );
-    let log_group = config
-        .logging_config()
-        .and_then(|l| l.log_group())
-        .map_or_else(|| format!("/aws/lambda/{name}"), str::to_owned);
-    Ok(Spec {
-        name: name.to_owned(),
-        bootstrap,
-        env,
-        log_group,
-        timeout: Duration::from_secs(u64::try_from(config.timeout().unwrap_or(3)).unwrap_or(3)),
-        memory_mb: config.memory_size().unwrap_or(128),
-    })
+    }
 }
 
 fn serve(

@@ -89,9 +89,12 @@ const MAX_ATTEMPTS: u32 = 6;
 #[derive(Clone, Debug)]
 pub(crate) struct Aws {
     pub(crate) cfn: aws_sdk_cloudformation::Client,
-    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) s3: aws_sdk_s3::Client,
     pub(crate) sts: aws_sdk_sts::Client,
+    /// Hotswaps and the check that the live code is the code the stack names.
+    pub(crate) lambda: aws_sdk_lambda::Client,
+    /// `logs` reads the functions' log groups; `watch` shows their new lines.
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) region: String,
     pub(crate) calls: CallCounter,
     /// Asked of STS once per command.
@@ -131,11 +134,6 @@ impl Aws {
                 .interceptor(calls.clone())
                 .build(),
         );
-        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(config)
-                .interceptor(calls.clone())
-                .build(),
-        );
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(config)
                 .interceptor(calls.clone())
@@ -146,11 +144,22 @@ impl Aws {
                 .interceptor(calls.clone())
                 .build(),
         );
+        let lambda = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::config::Builder::from(config)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                .interceptor(calls.clone())
+                .build(),
+        );
         Ok(Self {
             cfn,
-            logs,
             s3,
             sts,
+            lambda,
+            logs,
             region,
             calls,
             identity: Arc::default(),

@@ -1,5 +1,6 @@
 //! `cargo xtask deploy`: build, package, upload by content hash, review the
-//! change set, execute it, follow it, print the outputs.
+//! change set, execute it, follow it, print the outputs; or, with
+//! `--hotswap`, update only the functions' code when nothing else changed.
 
 use anyhow::{Context, bail};
 use aws_sdk_cloudformation::types::{ChangeSetType, Stack, StackStatus};
@@ -8,7 +9,9 @@ use crate::artifacts;
 use crate::aws::{Aws, AwsArgs, Stopwatch, sdk};
 use crate::cfn::{self, Existing, Operation, OperationError, Planned, Proposal, TemplateSource};
 use crate::config::{Layer, Resolved};
-use crate::package::{self, Arch, Package};
+use crate::hotswap::{self, Attempt};
+use crate::outputs::OutputsFile;
+use crate::package::{self, Arch, Package, Profile};
 use crate::progress::Printer;
 use crate::review::{self, Approval};
 use crate::stack_args::{ApprovalArgs, StackArgs};
@@ -41,6 +44,38 @@ pub(crate) struct Args {
     /// this file after every successful deploy, an up-to-date one included.
     #[arg(long, value_name = "FILE")]
     outputs_file: Option<std::path::PathBuf>,
+    /// When only the functions' code changed, update them directly
+    /// (`UpdateFunctionCode`, seconds) instead of through a change set;
+    /// when anything else changed, say what and deploy through a change set.
+    /// Builds with the `hotswap` profile. Refused for a production stage.
+    #[arg(long, conflicts_with = "hotswap_only")]
+    hotswap: bool,
+    /// Like `--hotswap`, but when anything besides code changed, say what
+    /// and stop (exit non-zero) without changing anything.
+    #[arg(long)]
+    hotswap_only: bool,
+}
+
+/// How a deploy gets the code live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Through a change set, reviewed: the only way for anything but code.
+    ChangeSet,
+    /// Directly into the functions when only code changed; otherwise
+    /// through a change set (`fallback`) or not at all.
+    Hotswap { fallback: bool },
+}
+
+impl Args {
+    fn mode(&self) -> Mode {
+        if self.hotswap_only {
+            Mode::Hotswap { fallback: false }
+        } else if self.hotswap {
+            Mode::Hotswap { fallback: true }
+        } else {
+            Mode::ChangeSet
+        }
+    }
 }
 
 /// Unreferenced zips kept after a deploy, for a quick redeploy of recent code.
@@ -53,10 +88,27 @@ pub(crate) struct Options {
     pub(crate) artifact_history: usize,
 }
 
+/// What a stage allows: a production stage is changed only through
+/// reviewed change sets, never hotswapped.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StagePolicy {
+    pub(crate) production: bool,
+    pub(crate) hotswap: bool,
+}
+
+impl StagePolicy {
+    /// A stage that is not production and may be hotswapped (local mode's).
+    pub(crate) const DEVELOPMENT: Self = Self {
+        production: false,
+        hotswap: true,
+    };
+}
+
 /// The names, checked before anything is built or any call is made.
 pub(crate) struct Checked {
     pub(crate) settings: infra::Settings,
     pub(crate) domain_prefix: Option<infra::DomainPrefix>,
+    pub(crate) policy: StagePolicy,
 }
 
 impl Checked {
@@ -67,6 +119,10 @@ impl Checked {
         Ok(Self {
             settings: config.settings.clone(),
             domain_prefix: config.domain_prefix.clone(),
+            policy: StagePolicy {
+                production: config.production,
+                hotswap: config.hotswap,
+            },
         })
     }
 
@@ -95,42 +151,116 @@ impl Target {
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let config = args.target.resolve(&args.approval.layer())?;
     let checked = Checked::new(&config)?;
+    let mode = args.mode();
+    if let Mode::Hotswap { .. } = mode {
+        hotswap::check_allowed(&checked)?;
+    }
     let outputs_file = args
         .outputs_file
         .as_deref()
-        .map(crate::outputs::OutputsFile::new)
+        .map(OutputsFile::new)
         .transpose()?;
+    let options = Options {
+        approval: config.approval,
+        artifact_history: args.artifact_history,
+    };
     crate::aws::block_on(async {
         // Credentials, region and account first, and the stage's pins: a build takes minutes.
         let (aws, _) = config.connect(&args.target.aws).await?;
-        let packages = build(checked.arch())?;
-        let started = Stopwatch::start();
-        let options = Options {
-            approval: config.approval,
-            artifact_history: args.artifact_history,
-        };
-        if let Some(settled) = apply_with(&aws, &checked, &packages, options).await? {
-            crate::outputs::print(&settled);
-            if let Some(file) = &outputs_file {
-                file.write(&crate::outputs::Outputs::of(&settled, &aws.region))?;
+        let outputs_file = outputs_file.as_ref();
+        match mode {
+            Mode::ChangeSet => {
+                let packages = build(checked.arch())?;
+                let started = Stopwatch::start();
+                deploy_and_print(&aws, &checked, &packages, options, outputs_file).await?;
+                started.report(&aws);
+            }
+            Mode::Hotswap { fallback } => {
+                let packages = build_with(checked.arch(), Profile::Hotswap)?;
+                let started = Stopwatch::start();
+                match hotswap::attempt(&aws, &checked, &packages).await? {
+                    Attempt::Swapped(swaps) => {
+                        hotswap::print(&swaps);
+                        if hotswap::any_updated(&swaps) {
+                            eprintln!(
+                                "the stack's template still names the previous zips; the next \
+                                 `cargo xtask deploy` (without --hotswap) brings it in line"
+                            );
+                        }
+                        let stack = checked.stack().as_str();
+                        if let Some(current) = cfn::describe(&aws.cfn, stack).await? {
+                            print_outputs(&aws, &current, outputs_file)?;
+                        }
+                    }
+                    Attempt::Blocked(blocker) if fallback => {
+                        eprintln!(
+                            "{blocker}: deploying through a change set instead (with the \
+                             hotswap build; a deploy without --hotswap builds the tuned release)"
+                        );
+                        deploy_and_print(&aws, &checked, &packages, options, outputs_file).await?;
+                    }
+                    Attempt::Blocked(blocker) => bail!(
+                        "{blocker}: --hotswap-only updates function code only, so nothing was \
+                         changed. Deploy with --hotswap (which falls back to a change set) or \
+                         without it"
+                    ),
+                }
+                started.report(&aws);
             }
         }
-        started.report(&aws);
         Ok(())
     })?
 }
 
-/// Builds and packages, saying what came out.
+/// The change-set deploy, then the outputs.
+async fn deploy_and_print(
+    aws: &Aws,
+    checked: &Checked,
+    packages: &[Package],
+    options: Options,
+    outputs_file: Option<&OutputsFile>,
+) -> anyhow::Result<()> {
+    if let Some(settled) = apply_with(aws, checked, packages, options).await? {
+        print_outputs(aws, &settled, outputs_file)?;
+    }
+    Ok(())
+}
+
+/// The outputs on stdout, and into the outputs file when one is asked for.
+fn print_outputs(aws: &Aws, stack: &Stack, file: Option<&OutputsFile>) -> anyhow::Result<()> {
+    crate::outputs::print(stack);
+    if let Some(file) = file {
+        file.write(&crate::outputs::Outputs::of(stack, &aws.region))?;
+    }
+    Ok(())
+}
+
+/// Builds and packages with the tuned release profile, saying what came out.
 pub(crate) fn build(arch: Arch) -> anyhow::Result<Vec<Package>> {
-    eprintln!("building the functions (release, {arch:?})");
-    let packages = package::build_and_package(arch)?;
+    build_with(arch, Profile::Release)
+}
+
+/// Builds and packages with `profile`, saying what came out and how long it took.
+pub(crate) fn build_with(arch: Arch, profile: Profile) -> anyhow::Result<Vec<Package>> {
+    eprintln!("building the functions ({}, {arch:?})", profile.name());
+    let started = std::time::Instant::now();
+    let dir = package::build(arch, profile)?;
+    let built = started.elapsed();
+    let packages = package::package(&dir, profile)?;
+    eprintln!(
+        "built in {:.2} s, packaged in {:.2} s",
+        built.as_secs_f64(),
+        (started.elapsed() - built).as_secs_f64()
+    );
     for p in &packages {
         eprintln!(
-            "  {} {} bytes, sha256 {}, needs {} (provided.al2023 has 2.34)",
+            "  {} {} bytes, sha256 {}, needs {} (provided.al2023 has {}.{})",
             p.function,
             p.zip.len(),
             p.key,
-            p.glibc_text()
+            p.glibc_text(),
+            package::MAX_GLIBC.0,
+            package::MAX_GLIBC.1
         );
     }
     Ok(packages)
@@ -138,7 +268,7 @@ pub(crate) fn build(arch: Arch) -> anyhow::Result<Vec<Package>> {
 
 /// Picks the domain prefix: the one asked for, else the deployed one, else
 /// the stable default. Refuses a change, which CloudFormation cannot apply.
-async fn domain_prefix(
+pub(crate) async fn domain_prefix(
     aws: &Aws,
     checked: &Checked,
     existing: &Existing,
@@ -169,29 +299,49 @@ async fn domain_prefix(
     }
 }
 
+/// Which template parameters say where a function's zip is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeParameters {
+    /// The package (crate and binary name).
+    pub(crate) function: &'static str,
+    pub(crate) bucket: &'static str,
+    pub(crate) key: &'static str,
+}
+
+/// Each function's code parameters, in the order the template declares them.
+pub(crate) const CODE_PARAMETERS: [CodeParameters; 2] = {
+    use infra::stack::params as p;
+    [
+        CodeParameters {
+            function: "auth",
+            bucket: p::AUTH_CODE_BUCKET,
+            key: p::AUTH_CODE_KEY,
+        },
+        CodeParameters {
+            function: "login",
+            bucket: p::LOGIN_CODE_BUCKET,
+            key: p::LOGIN_CODE_KEY,
+        },
+    ]
+};
+
 /// The sign-in stack's template (validated, as JSON) and its parameters for these zips.
-fn template(
+pub(crate) fn template(
     checked: &Checked,
     bucket: &str,
     packages: &[Package],
     prefix: String,
 ) -> anyhow::Result<(String, Vec<(&'static str, String)>)> {
     let body = crate::synth::json(&infra::sign_in_stack(&checked.settings))?;
-    let key_of = |function: &str| {
-        packages
+    let mut parameters = vec![(infra::stack::params::DOMAIN_PREFIX, prefix)];
+    for code in CODE_PARAMETERS {
+        let package = packages
             .iter()
-            .find(|p| p.function == function)
-            .map(|p| p.key.clone())
-            .with_context(|| format!("cannot find the package of {function}"))
-    };
-    use infra::stack::params as p;
-    let parameters = vec![
-        (p::DOMAIN_PREFIX, prefix),
-        (p::AUTH_CODE_BUCKET, bucket.to_owned()),
-        (p::AUTH_CODE_KEY, key_of("auth")?),
-        (p::LOGIN_CODE_BUCKET, bucket.to_owned()),
-        (p::LOGIN_CODE_KEY, key_of("login")?),
-    ];
+            .find(|p| p.function == code.function)
+            .with_context(|| format!("cannot find the package of {}", code.function))?;
+        parameters.push((code.bucket, bucket.to_owned()));
+        parameters.push((code.key, package.key.clone()));
+    }
     Ok((body, parameters))
 }
 
@@ -241,7 +391,7 @@ fn tags(checked: &Checked) -> [aws_sdk_cloudformation::types::Tag; 1] {
 
 /// Refuses, before anything changes, when the sign-in stack or its
 /// artifacts stack exists and is not ours.
-async fn check_ownership(aws: &Aws, checked: &Checked) -> anyhow::Result<()> {
+pub(crate) async fn check_ownership(aws: &Aws, checked: &Checked) -> anyhow::Result<()> {
     let stack = checked.stack().as_str();
     cfn::operation::owned(&aws.cfn, stack, stack).await?;
     let artifacts = artifacts::stack_name(checked.stack())?;
@@ -282,6 +432,16 @@ async fn propose(
     Ok((planned, old))
 }
 
+/// The artifacts bucket, if its stack has been created (read, never created).
+pub(crate) async fn existing_bucket(
+    aws: &Aws,
+    artifacts: &infra::StackName,
+) -> anyhow::Result<Option<String>> {
+    Ok(cfn::describe(&aws.cfn, artifacts.as_str())
+        .await?
+        .and_then(|s| cfn::output(&s, infra::artifacts::outputs::BUCKET_NAME).map(str::to_owned)))
+}
+
 /// `diff`: the change set a deploy would make, reviewed, then deleted;
 /// `None` when the stack is up to date. No artifacts stack, no upload, no
 /// recovery of stuck stacks.
@@ -296,12 +456,9 @@ pub(crate) async fn dry_run(
     let existing = cfn::operation::inspect(&aws.cfn, stack, stack, &mut printer).await?;
     let prefix = domain_prefix(aws, checked, &existing).await?;
     let artifacts = artifacts::stack_name(checked.stack())?;
-    let bucket = match cfn::describe(&aws.cfn, artifacts.as_str()).await? {
-        Some(s) => cfn::output(&s, infra::artifacts::outputs::BUCKET_NAME)
-            .unwrap_or("artifacts-bucket-not-created-yet")
-            .to_owned(),
-        None => "artifacts-bucket-not-created-yet".to_owned(),
-    };
+    let bucket = existing_bucket(aws, &artifacts)
+        .await?
+        .unwrap_or_else(|| "artifacts-bucket-not-created-yet".to_owned());
     let (body, parameters) = template(checked, &bucket, packages, prefix)?;
     let source = if body.len() <= cfn::MAX_INLINE_TEMPLATE {
         TemplateSource::Body(body)
@@ -370,6 +527,7 @@ pub(crate) async fn apply_with(
             let Existing::Deployed(current) = existing else {
                 bail!("stack {stack} has no changes and does not exist");
             };
+            hotswap::reconcile(aws, checked, &current, packages).await?;
             artifacts::collect_garbage(aws, &bucket, &account, &current, options.artifact_history)
                 .await?;
             return Ok(Some(*current));
@@ -407,6 +565,7 @@ pub(crate) async fn apply_with(
         status,
         StackStatus::CreateComplete | StackStatus::UpdateComplete
     ) {
+        hotswap::reconcile(aws, checked, &settled, packages).await?;
         artifacts::collect_garbage(aws, &bucket, &account, &settled, options.artifact_history)
             .await?;
     }

@@ -100,13 +100,7 @@ fn event_pages(answers: Vec<Vec<StackEvent>>) -> Rule {
 }
 
 fn aws(cfn: Client) -> Aws {
-    // settle() never reaches Logs, S3 or STS; these clients only fill the struct.
-    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
-        aws_sdk_cloudwatchlogs::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-            .build(),
-    );
+    // settle() never reaches S3, STS, Lambda or Logs; these clients only fill the struct.
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version_latest()
@@ -119,11 +113,24 @@ fn aws(cfn: Client) -> Aws {
             .region(aws_sdk_sts::config::Region::new("us-east-1"))
             .build(),
     );
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+            .build(),
+    );
+    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+            .build(),
+    );
     Aws {
         cfn,
-        logs,
         s3,
         sts,
+        lambda,
+        logs,
         region: "us-east-1".to_owned(),
         calls: CallCounter::default(),
         identity: std::sync::Arc::default(),

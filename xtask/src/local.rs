@@ -3,7 +3,9 @@
 //! It builds and packages the functions as `deploy` does, starts moto,
 //! deploys the real stack into it through the same deploy code, then serves
 //! the hosted-UI stand-in, the API Gateway front and the functions' real
-//! `bootstrap` binaries on loopback until Ctrl-C.
+//! `bootstrap` binaries on loopback until Ctrl-C. With `--watch`, every
+//! save of a function's source rebuilds it, hotswaps it into moto and
+//! restarts its process on the new `bootstrap`.
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
@@ -12,9 +14,11 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::aws::Aws;
-use crate::deploy::{self, Checked};
-use crate::package::Arch;
+use crate::deploy::{self, Checked, StagePolicy};
+use crate::hotswap::{self, Attempt};
+use crate::package::{Arch, Profile};
 use crate::stack_args::StackSelection;
+use crate::watch;
 
 /// Options of `cargo xtask local`.
 #[derive(clap::Args)]
@@ -25,16 +29,27 @@ pub(crate) struct Args {
     port: u16,
     #[command(flatten)]
     stack: StackSelection,
+    /// Rebuild (the `hotswap` profile, from the start) on every save of a
+    /// function's source, hotswap it into moto and restart its process.
+    #[arg(long)]
+    watch: bool,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    // The stage's settings apply, but not its account and region pins:
-    // moto is neither; and the functions are built for this machine.
+    // The stage's settings apply, but not its account and region pins
+    // (moto is neither) nor its production policy (local code is hotswapped
+    // by `--watch`); and the functions are built for this machine.
     let mut checked = Checked::new(&args.stack.resolve(&[])?)?;
+    checked.policy = StagePolicy::DEVELOPMENT;
     let arch = host_arch()?;
     checked.settings.architecture = arch.into();
     let (api_listener, hosted_ui_listener) = listeners(args.port)?;
-    let packages = deploy::build(arch)?;
+    let profile = if args.watch {
+        Profile::Hotswap
+    } else {
+        Profile::Release
+    };
+    let packages = deploy::build_with(arch, profile)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
@@ -61,7 +76,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                 stage: checked.settings.stage.as_str().to_owned(),
                 api_listener,
                 hosted_ui_listener,
-                zips: packages.into_iter().map(|p| p.zip).collect(),
+                zips: packages.iter().map(|p| p.zip.clone()).collect(),
                 work_dir,
                 show: Arc::new(|line: &str| eprintln!("{line}")),
             },
@@ -91,12 +106,69 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
              press Ctrl-C to stop everything (moto keeps its data in memory only)",
             moto.endpoint()
         );
-        wait_for_stop().await?;
+        if args.watch {
+            eprintln!(
+                "watching {} for saves: each one rebuilds, hotswaps into moto and restarts the function",
+                watch::functions_dir().display()
+            );
+            tokio::select! {
+                stop = wait_for_stop() => stop?,
+                watched = watch_and_swap(&aws, &checked, arch, &running) => watched?,
+            }
+        } else {
+            wait_for_stop().await?;
+        }
         eprintln!("stopping");
         running.stop().await;
         drop(moto);
         Ok(())
     })
+}
+
+/// On every save: rebuild, hotswap into moto, restart what changed.
+async fn watch_and_swap(
+    aws: &Aws,
+    checked: &Checked,
+    arch: Arch,
+    running: &local::system::Running,
+) -> anyhow::Result<()> {
+    let mut sources = watch::Sources::watch(&watch::functions_dir())?;
+    while let Some(saved) = sources.after_round().await {
+        watch::announce(&saved);
+        if let Err(err) = swap_round(aws, checked, arch, running).await {
+            eprintln!("error: {err:#}\nwatching goes on: save again to retry");
+        }
+    }
+    Ok(())
+}
+
+async fn swap_round(
+    aws: &Aws,
+    checked: &Checked,
+    arch: Arch,
+    running: &local::system::Running,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let packages = watch::build(arch).await?;
+    match hotswap::attempt(aws, checked, &packages).await? {
+        Attempt::Swapped(swaps) => hotswap::print(&swaps),
+        Attempt::Blocked(blocker) => {
+            bail!("cannot hotswap into moto: {blocker}; restart `cargo xtask local` for that")
+        }
+    }
+    let zips: Vec<Vec<u8>> = packages.into_iter().map(|p| p.zip).collect();
+    let restarted = running
+        .refresh(&zips)
+        .await
+        .context("cannot restart the functions on their new code")?;
+    for name in &restarted {
+        eprintln!("  {name}: restarted on its new bootstrap");
+    }
+    eprintln!(
+        "live {:.2} s after the save",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The processor this machine runs the functions' binaries on: local mode
@@ -142,7 +214,7 @@ fn listeners(port: u16) -> anyhow::Result<(TcpListener, TcpListener)> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn wait_for_stop() -> anyhow::Result<()> {
+pub(crate) async fn wait_for_stop() -> anyhow::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot listen for SIGTERM")?;
     tokio::select! {

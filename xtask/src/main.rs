@@ -17,6 +17,7 @@ mod destroy;
 mod diff;
 #[cfg(test)]
 mod follow_tests;
+mod hotswap;
 mod local;
 mod logs;
 mod outputs;
@@ -28,6 +29,7 @@ mod smoke;
 mod stack_args;
 mod synth;
 mod test;
+mod watch;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -62,6 +64,8 @@ enum Command {
     },
     /// Print every setting of the stack and where it came from; no network, no credentials.
     Config(config::Args),
+    /// Rebuild and hotswap the functions on every save of their source; show their new log lines.
+    Watch(watch::Args),
     /// The whole system on this machine (moto, a hosted-UI stand-in, the API, the real functions).
     Local {
         #[command(flatten)]
@@ -109,6 +113,7 @@ fn main() -> std::process::ExitCode {
             diff::run(args)
         }
         Command::Config(args) => config::run(args),
+        Command::Watch(args) => watch::run(args),
         Command::Local { args, progress } => {
             progress.install();
             local::run(args)

@@ -26,7 +26,7 @@ fn rust_target(arch: Arch) -> &'static str {
 }
 
 /// Whether this machine builds `arch` without `--target` (then the binaries
-/// land in `target/release`, shared with every other release build).
+/// land in `target/<profile>`, shared with every other build of that profile).
 fn host_matches(arch: Arch) -> bool {
     match arch {
         Arch::X86_64 => cfg!(all(
@@ -42,12 +42,37 @@ fn host_matches(arch: Arch) -> bool {
     }
 }
 
+/// The cargo profile the functions are built with.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Profile {
+    /// `[profile.release]`, tuned for Lambda (fat LTO, one codegen unit,
+    /// `opt-level = "s"`): small zips and fast cold starts, minutes to rebuild.
+    Release,
+    /// `[profile.hotswap]`: the release profile without LTO, with many
+    /// codegen units and incremental builds, for the edit-and-try loop
+    /// (`deploy --hotswap`, `watch`, `local --watch`).
+    Hotswap,
+}
+
+impl Profile {
+    /// The profile's name in `Cargo.toml`, which is also its folder under the target directory.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Release => "release",
+            Self::Hotswap => "hotswap",
+        }
+    }
+}
+
 /// Options of `cargo xtask package`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// The Lambda architecture to build for.
     #[arg(long, value_enum, default_value_t = Arch::X86_64)]
     arch: Arch,
+    /// The cargo profile to build with.
+    #[arg(long, value_enum, default_value_t = Profile::Release)]
+    profile: Profile,
     /// Write `<function>.zip` files here.
     #[arg(long, default_value = "target/lambda")]
     out: PathBuf,
@@ -56,7 +81,7 @@ pub(crate) struct Args {
 /// Builds, checks and zips both functions and writes the zips, printing
 /// `<function> <sha256> <bytes> <newest GLIBC_ needed>` per line (what deploy would upload).
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let packages = build_and_package(args.arch)?;
+    let packages = build_and_package(args.arch, args.profile)?;
     let out = workspace_root().join(&args.out);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     for p in &packages {
@@ -108,17 +133,22 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// Builds both functions in release for `arch`, checks them and zips them.
-pub(crate) fn build_and_package(arch: Arch) -> anyhow::Result<Vec<Package>> {
-    let dir = build(arch)?;
+/// Builds both functions with `profile` for `arch`, checks them and zips them.
+pub(crate) fn build_and_package(arch: Arch, profile: Profile) -> anyhow::Result<Vec<Package>> {
+    package(&build(arch, profile)?, profile)
+}
+
+/// Checks and zips the binaries the build left in `dir`.
+pub(crate) fn package(dir: &Path, profile: Profile) -> anyhow::Result<Vec<Package>> {
     FUNCTIONS
         .iter()
         .map(|&function| {
             let path = dir.join(function);
             let binary = std::fs::read(&path).with_context(|| {
                 format!(
-                    "cannot read {}; did `cargo build --release -p {function}` succeed?",
-                    path.display()
+                    "cannot read {}; did `cargo build --profile {} -p {function}` succeed?",
+                    path.display(),
+                    profile.name()
                 )
             })?;
             let glibc =
@@ -135,13 +165,13 @@ pub(crate) fn build_and_package(arch: Arch) -> anyhow::Result<Vec<Package>> {
         .collect()
 }
 
-/// Runs the release build and returns the folder holding the binaries.
-fn build(arch: Arch) -> anyhow::Result<PathBuf> {
+/// Runs the build and returns the folder holding the binaries.
+pub(crate) fn build(arch: Arch, profile: Profile) -> anyhow::Result<PathBuf> {
     let root = workspace_root();
     let mut command = Command::new(cargo());
     command
         .current_dir(&root)
-        .args(["build", "--release", "--quiet"]);
+        .args(["build", "--profile", profile.name(), "--quiet"]);
     for function in FUNCTIONS {
         command.args(["-p", function]);
     }
@@ -154,13 +184,16 @@ fn build(arch: Arch) -> anyhow::Result<PathBuf> {
         .status()
         .with_context(|| format!("cannot run `{} build`", cargo()))?;
     if !status.success() {
-        bail!("the release build of the functions failed ({status}); see cargo's output above");
+        bail!(
+            "the {} build of the functions failed ({status}); see cargo's output above",
+            profile.name()
+        );
     }
     let target_dir = target_dir(&root)?;
     Ok(if cross {
-        target_dir.join(rust_target(arch)).join("release")
+        target_dir.join(rust_target(arch)).join(profile.name())
     } else {
-        target_dir.join("release")
+        target_dir.join(profile.name())
     })
 }
 

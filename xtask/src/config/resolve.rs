@@ -373,22 +373,8 @@ pub(crate) struct Resolved {
     pub(crate) domain_prefix: Option<DomainPrefix>,
     pub(crate) approval: Approval,
     /// Whether the stage is production (`production = true`).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "deploy's hotswap reads it (its StagePolicy) once that lands; config shows it"
-        )
-    )]
     pub(crate) production: bool,
     /// Whether a deploy may hotswap function code: by default, outside production.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "deploy's hotswap reads it (its StagePolicy) once that lands; config shows it"
-        )
-    )]
     pub(crate) hotswap: bool,
     /// The region to talk to: `--region`, else the pinned one, else (`None`)
     /// the AWS chain's (`AWS_REGION`, the profile's).

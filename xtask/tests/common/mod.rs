@@ -121,13 +121,16 @@ pub fn scratch(name: &str) -> Scratch {
 }
 
 /// A stand-in cargo with both "binaries": copies of this test executable,
-/// which is a real glibc-linked ELF the packaging checks accept.
+/// which is a real glibc-linked ELF the packaging checks accept. The
+/// `hotswap` profile's folder is the release one, so both builds give the
+/// same binaries, as two real builds of one source would give the same code.
 pub fn fake_build(name: &str) -> Build {
     let dir = scratch(name);
     let me = std::env::current_exe().unwrap();
     for function in ["auth", "login"] {
         std::fs::copy(&me, dir.join("release").join(function)).unwrap();
     }
+    std::os::unix::fs::symlink(dir.join("release"), dir.join("hotswap")).unwrap();
     let script = dir.join("cargo");
     std::fs::write(
         &script,
@@ -160,6 +163,22 @@ pub fn change_function(build: &Build, function: &str) {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes.extend_from_slice(b"changed");
     std::fs::write(&path, bytes).unwrap();
+}
+
+/// The "binary" a fake build has for `function` now.
+pub fn binary(build: &Build, function: &str) -> Vec<u8> {
+    let Build::Fake(dir) = build else {
+        panic!("only a fake build has binaries at hand")
+    };
+    std::fs::read(dir.join("release").join(function)).unwrap()
+}
+
+/// Puts `bytes` back as a fake-built function's binary (a revert).
+pub fn set_binary(build: &Build, function: &str, bytes: &[u8]) {
+    let Build::Fake(dir) = build else {
+        panic!("only a fake build can be changed")
+    };
+    std::fs::write(dir.join("release").join(function), bytes).unwrap();
 }
 
 /// Makes a fake-built function ask for a glibc newer than Lambda's: renames
