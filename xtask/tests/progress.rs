@@ -4,7 +4,11 @@
 //! terminal, or with `--progress events` it prints event lines; `NO_COLOR`
 //! draws no colour. And the shell completion scripts.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test stops loudly on what it did not expect
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
 
 mod common;
 
