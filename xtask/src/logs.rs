@@ -100,7 +100,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         .into_iter()
         .map(|function| Ok((function, log_group(&stack, function)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let read = Read {
+    let query = Query {
         groups,
         filter: args.filter,
         format: args.format,
@@ -110,9 +110,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let start = args.since.start(now_millis());
         let reading = async {
             if args.follow {
-                read.follow(&aws.logs, start).await
+                query.follow(&aws.logs, start).await
             } else {
-                read.once(&aws.logs, start).await
+                query.once(&aws.logs, start).await
             }
         };
         tokio::select! {
@@ -229,13 +229,13 @@ pub(crate) async fn print_recent(
 }
 
 /// What to read and how to print it.
-struct Read {
+struct Query {
     groups: Vec<(Function, String)>,
     filter: Option<String>,
     format: Format,
 }
 
-impl Read {
+impl Query {
     /// Every event from `start` until now, merged by time, then the summary
     /// of the `REPORT` lines among them (on stderr, so stdout keeps only events).
     async fn once(&self, logs: &Client, start: i64) -> anyhow::Result<()> {

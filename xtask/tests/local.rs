@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::{Build, xtask_with};
+
 use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use common::browser::Browser;
 use common::local_mode::{
@@ -187,6 +189,7 @@ async fn tokens(
 #[tokio::test(flavor = "multi_thread")]
 async fn the_local_api_applies_the_cognito_authorizer_as_api_gateway_does() {
     let local = LocalMode::start("local-authorizer");
+    smoke_checks_pass_and_a_failure_shows_the_functions_log_lines(&local);
     let sdk = sdk(local.output("AwsEndpointUrl")).await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let pool = local.output("UserPoolId");
@@ -306,4 +309,107 @@ fn a_port_in_use_is_refused_before_anything_is_built() {
         "{stderr}"
     );
     assert!(stderr.contains("--port 0"), "{stderr}");
+}
+
+/// `cargo xtask smoke` against local mode's API (reading the stack from
+/// local mode's moto): every check passes; against a path where the API has
+/// nothing, or a port where nothing listens, each check fails saying what
+/// it expected and saw, the exit code is 1, and the auth function's last log
+/// lines (the first run's calls) are shown.
+fn smoke_checks_pass_and_a_failure_shows_the_functions_log_lines(local: &LocalMode) {
+    let env = [
+        ("AWS_ENDPOINT_URL", local.output("AwsEndpointUrl")),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let api = local.output("ApiUrl");
+    let smoke = |api: &str| {
+        xtask_with(
+            None,
+            &Build::Real,
+            &[
+                "smoke",
+                "--stack-name",
+                "local-authorizer",
+                "--api-url",
+                api,
+            ],
+            &env,
+        )
+    };
+    let run = smoke(api);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("pass  GET /dev/auth without a code starts a sign-in\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("pass  GET /dev/auth/login without a token is refused\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("smoke: all 2 checks passed"),
+        "{}",
+        run.stdout
+    );
+
+    let wrong = format!("{api}/nowhere");
+    let mut shown = false;
+    for _ in 0..20 {
+        let run = smoke(&wrong);
+        assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout
+                .contains("FAIL  GET /dev/nowhere/auth without a code starts a sign-in"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("wrong:    status 403, not 302"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("expected: 401\n        saw:      403 {\"message\":\"Missing Authentication Token\"}"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stderr.contains("smoke: 2 of 2 checks failed"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("log lines of the auth function (/local-authorizer/auth):"),
+            "{}",
+            run.stderr
+        );
+        // The first run's lines reach moto's log group in the background.
+        if run.stderr.contains("INFO  ") && run.stderr.contains("sign-in started") {
+            shown = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(
+        shown,
+        "the auth function's sign-in line among its last log lines"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let run = smoke(&format!("http://127.0.0.1:{port}/dev"));
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("saw:      no answer ("),
+        "{}",
+        run.stdout
+    );
 }
