@@ -182,6 +182,14 @@ impl Request {
             .map(str::to_owned)
     }
 
+    /// The service the request is signed for: the SigV4 credential scope
+    /// (`Credential=<key>/<date>/<region>/<service>/aws4_request`).
+    fn service(&self) -> Option<&str> {
+        let authorization = header(&self.head, "authorization")?;
+        let scope = authorization.split("Credential=").nth(1)?;
+        scope.split('/').nth(3)
+    }
+
     fn operation(&self) -> String {
         self.action().unwrap_or_else(|| {
             format!(
@@ -314,7 +322,7 @@ async fn serve(
         {
             let mut s = seen.lock().unwrap();
             s.forwarded.push(request.operation());
-            if request.action().is_none()
+            if request.service() == Some("s3")
                 && header(&request.head, "x-amz-expected-bucket-owner").is_none()
             {
                 s.s3_without_owner.push(request.operation());
