@@ -503,15 +503,7 @@ fn write_text(out: &mut impl Write, event: &Event) -> io::Result<()> {
         let mut record = record.clone();
         let request = record.shift_remove("requestId");
         write!(out, "{}", clean(kind))?;
-        if let Some(request) = request {
-            write!(
-                out,
-                " {}{}{}",
-                REQUEST.render(),
-                clean(&plain(&request)),
-                REQUEST.render_reset()
-            )?;
-        }
+        write_request(out, request.as_ref())?;
         write_fields(out, &flatten(&record))?;
         return writeln!(out);
     }
@@ -541,18 +533,24 @@ fn write_text(out: &mut impl Write, event: &Event) -> io::Result<()> {
         clean(&level),
         style.render_reset()
     )?;
-    if let Some(request) = request {
-        write!(
-            out,
-            " {}{}{}",
-            REQUEST.render(),
-            clean(&plain(&request)),
-            REQUEST.render_reset()
-        )?;
-    }
+    write_request(out, request.as_ref())?;
     write!(out, " {}", clean(&message))?;
     write_fields(out, &flatten(&object))?;
     writeln!(out)
+}
+
+/// The request id, when the line has one, in its own colour.
+fn write_request(out: &mut impl Write, request: Option<&Value>) -> io::Result<()> {
+    match request {
+        Some(request) => write!(
+            out,
+            " {}{}{}",
+            REQUEST.render(),
+            clean(&plain(request)),
+            REQUEST.render_reset()
+        ),
+        None => Ok(()),
+    }
 }
 
 fn write_fields(out: &mut impl Write, fields: &[(String, String)]) -> io::Result<()> {
