@@ -15,7 +15,7 @@ mod functions;
 mod storage;
 mod users;
 
-use contract::routes;
+use env_contract::routes;
 
 use crate::apigateway::{EndpointConfiguration, RestApi};
 use crate::lambda::Code;

@@ -385,8 +385,8 @@ fn functions_get_exactly_the_environment_of_the_contract() {
             .cloned()
             .collect()
     };
-    assert_eq!(names("AuthFunction"), contract::auth::ALL);
-    assert_eq!(names("LoginFunction"), contract::login::ALL);
+    assert_eq!(names("AuthFunction"), env_contract::auth::ALL);
+    assert_eq!(names("LoginFunction"), env_contract::login::ALL);
     let env = &resource(&t, "LoginFunction")["Properties"]["Environment"]["Variables"];
     assert_eq!(env["TABLE_NAME"], r#ref("LoginTable"));
     assert_eq!(env["BUCKET_NAME"], r#ref("LoginBucket"));

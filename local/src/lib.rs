@@ -16,6 +16,7 @@ pub mod runtime_api;
 pub mod system;
 
 pub mod venv;
+pub mod workspace;
 
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -35,7 +35,7 @@ impl Moto {
     /// Prepares the virtualenv (moto only), starts moto and waits until it answers.
     pub fn start() -> Result<Self, Error> {
         venv::ensure(&[venv::moto_requirements()])?;
-        let launcher = venv::workspace_root()
+        let launcher = crate::workspace::root()
             .join("local")
             .join("moto")
             .join("launcher.py");

@@ -391,7 +391,7 @@ impl Reader {
             .map(|vars| {
                 vars.iter()
                     .map(|(key, value)| {
-                        let value = if key == contract::auth::REDIRECT_URI {
+                        let value = if key == env_contract::auth::REDIRECT_URI {
                             value.clone()
                         } else {
                             origins.to_local(value)

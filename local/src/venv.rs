@@ -6,8 +6,10 @@
 //! once; a stamp per file keeps later runs instant until the file changes.
 
 use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+
+use crate::workspace::{root, target_dir};
 
 /// What can go wrong while preparing the virtualenv.
 #[derive(Debug, thiserror::Error)]
@@ -47,28 +49,6 @@ pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Erro
     move |source| Error::Io { what, source }
 }
 
-/// The workspace root (the folder of the top `Cargo.toml`).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-/// The cargo target directory, honouring `CARGO_TARGET_DIR`.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                workspace_root().join(dir)
-            }
-        })
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
-
 /// The virtualenv's folder.
 pub fn dir() -> PathBuf {
     target_dir().join("venv")
@@ -81,10 +61,17 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// moto and everything it imports, pinned: what local mode needs.
 pub fn moto_requirements() -> PathBuf {
-    workspace_root()
-        .join("local")
-        .join("moto")
-        .join("requirements.txt")
+    root().join("local").join("moto").join("requirements.txt")
+}
+
+/// The linters the tests judge the template with (cfn-lint, checkov), pinned.
+pub fn test_tool_requirements() -> PathBuf {
+    root().join("lib").join("testkit").join("requirements.txt")
+}
+
+/// The virtualenv `cargo xtask test` and the tests use: moto and the linters.
+pub fn ensure_test_tools() -> Result<PathBuf, Error> {
+    ensure(&[moto_requirements(), test_tool_requirements()])
 }
 
 /// Creates the virtualenv if it is not there and installs every requirements
@@ -126,7 +113,7 @@ pub fn ensure(requirements: &[PathBuf]) -> Result<PathBuf, Error> {
     for file in requirements {
         let wanted = fs::read_to_string(file).map_err(io(format!("read {}", file.display())))?;
         let name = file
-            .strip_prefix(workspace_root())
+            .strip_prefix(root())
             .unwrap_or(file)
             .to_string_lossy()
             .replace(['/', '\\'], "_");

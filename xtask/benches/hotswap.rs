@@ -34,7 +34,7 @@ struct Edit {
 
 impl Edit {
     fn new() -> Self {
-        let path = common::workspace_root().join("functions/login/src/lib.rs");
+        let path = testkit::workspace_root().join("functions/login/src/lib.rs");
         let original = std::fs::read_to_string(&path).unwrap();
         assert!(
             original.contains(LINE),

@@ -129,31 +129,21 @@ impl Aws {
             .map(|r| r.as_ref().to_owned())
             .context("cannot tell which AWS region to use; pass --region or set AWS_REGION")?;
         let calls = CallCounter::default();
-        let cfn = aws_sdk_cloudformation::Client::from_conf(
-            aws_sdk_cloudformation::config::Builder::from(config)
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(config)
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(config)
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let lambda = aws_sdk_lambda::Client::from_conf(
-            aws_sdk_lambda::config::Builder::from(config)
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(config)
-                .interceptor(calls.clone())
-                .build(),
-        );
+        // Every client counts its calls (the figure `deploy` reports).
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(config)
+                        .interceptor(calls.clone())
+                        .build(),
+                )
+            };
+        }
+        let cfn = client!(aws_sdk_cloudformation);
+        let s3 = client!(aws_sdk_s3);
+        let sts = client!(aws_sdk_sts);
+        let lambda = client!(aws_sdk_lambda);
+        let logs = client!(aws_sdk_cloudwatchlogs);
         Ok(Self {
             cfn,
             s3,

@@ -4,8 +4,10 @@
 
 use crate::Verdict;
 use crate::config::Layer;
-use crate::deploy::{self, Checked, Target};
+use crate::package::{self, Profile};
 use crate::review;
+use crate::rollout;
+use crate::target::{Checked, Target};
 
 /// Options of `cargo xtask diff`.
 #[derive(clap::Args)]
@@ -38,8 +40,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         // Credentials, region and account first, and the stage's pins: a build takes minutes.
         let (aws, _) = config.connect(&args.target.aws).await?;
         // The code's content hashes are template parameters, so a diff needs the zips.
-        let packages = deploy::build(checked.arch())?;
-        deploy::dry_run(&aws, &checked, &packages).await
+        let packages = package::build_and_package(checked.arch(), Profile::Release)?;
+        rollout::dry_run(&aws, &checked, &packages).await
     })??;
     match (&review, args.format) {
         (None, Format::Text) => {

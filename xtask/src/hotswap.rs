@@ -25,9 +25,10 @@ use serde_json::{Map, Value};
 use crate::artifacts;
 use crate::aws::{Aws, sdk};
 use crate::cfn::{self, Existing, Phase};
-use crate::deploy::{self, CODE_PARAMETERS, Checked};
 use crate::package::Package;
 use crate::progress::Printer;
+use crate::rollout::{self, CODE_PARAMETERS};
+use crate::target::Checked;
 
 /// The largest zip Lambda takes in the request itself; a larger one is
 /// uploaded to the artifacts bucket and named by bucket and key.
@@ -306,7 +307,7 @@ struct Target<'a> {
     logical_id: String,
     name: String,
     package: &'a Package,
-    code: deploy::CodeParameters,
+    code: rollout::CodeParameters,
 }
 
 /// Hotswaps the functions whose live code is not the zip built here, if
@@ -318,7 +319,7 @@ pub(crate) async fn attempt(
     packages: &[Package],
 ) -> anyhow::Result<Attempt> {
     let stack = checked.stack().as_str();
-    deploy::check_ownership(aws, checked).await?;
+    rollout::check_ownership(aws, checked).await?;
     let mut printer = Printer::new();
     let Some(current) =
         cfn::operation::wait_until_settled(&aws.cfn, stack, stack, &mut printer).await?
@@ -343,15 +344,15 @@ pub(crate) async fn attempt(
         }
     }
     let Some(bucket) =
-        deploy::existing_bucket(aws, &artifacts::stack_name(checked.stack())?).await?
+        rollout::existing_bucket(aws, &artifacts::stack_name(checked.stack())?).await?
     else {
         return Ok(Attempt::Blocked(Blocker::NoArtifactsBucket {
             stack: stack.to_owned(),
         }));
     };
     let existing = Existing::Deployed(Box::new(current.clone()));
-    let prefix = deploy::domain_prefix(aws, checked, &existing).await?;
-    let (body, parameters) = deploy::template(checked, &bucket, packages, prefix)?;
+    let prefix = rollout::domain_prefix(aws, checked, &existing).await?;
+    let (body, parameters) = rollout::template(checked, &bucket, packages, prefix)?;
     let new: Value = serde_json::from_str(&body).context("cannot read our own template")?;
     let deployed = crate::review::deployed_template(aws, stack).await?;
     let deployed_parameters: Vec<(String, String)> = current
@@ -670,7 +671,7 @@ async fn last_update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deploy::StagePolicy;
+    use crate::target::StagePolicy;
     use serde_json::json;
 
     fn checked(policy: StagePolicy) -> Checked {

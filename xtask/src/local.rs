@@ -14,10 +14,11 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 
 use crate::aws::Aws;
-use crate::deploy::{self, Checked, StagePolicy};
 use crate::hotswap::{self, Attempt};
-use crate::package::{Arch, Profile};
+use crate::package::{self, Arch, Profile};
+use crate::rollout;
 use crate::stack_args::StackSelection;
+use crate::target::{Checked, StagePolicy};
 use crate::watch;
 
 /// Options of `cargo xtask local`.
@@ -49,7 +50,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     } else {
         Profile::Release
     };
-    let packages = deploy::build_with(arch, profile)?;
+    let packages = package::build_and_package(arch, profile)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
@@ -64,11 +65,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         )?;
         let aws = Aws::from_config(&moto.sdk_config().await)?;
         let stack = checked.stack().as_str().to_owned();
-        deploy::apply(&aws, &checked, &packages, true)
+        rollout::apply(&aws, &checked, &packages, true)
             .await
             .with_context(|| format!("cannot deploy stack {stack} into moto"))?;
 
-        let work_dir = local::venv::target_dir().join("local").join(&stack);
+        let work_dir = local::workspace::target_dir().join("local").join(&stack);
         let running = local::system::start(
             &moto,
             local::system::Options {
@@ -109,7 +110,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         if args.watch {
             eprintln!(
                 "watching {} for saves: each one rebuilds, hotswaps into moto and restarts the function",
-                watch::functions_dir().display()
+                watch::folder_list(&watch::function_sources())
             );
             tokio::select! {
                 stop = wait_for_stop() => stop?,
@@ -132,7 +133,7 @@ async fn watch_and_swap(
     arch: Arch,
     running: &local::system::Running,
 ) -> anyhow::Result<()> {
-    let mut sources = watch::Sources::watch(&watch::functions_dir())?;
+    let mut sources = watch::Sources::watch(&watch::function_sources())?;
     while let Some(saved) = sources.after_round().await {
         watch::announce(&saved);
         if let Err(err) = swap_round(aws, checked, arch, running).await {
@@ -149,7 +150,7 @@ async fn swap_round(
     running: &local::system::Running,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let packages = watch::build(arch).await?;
+    let packages = watch::hotswap_build(arch).await?;
     match hotswap::attempt(aws, checked, &packages).await? {
         Attempt::Swapped(swaps) => hotswap::print(&swaps),
         Attempt::Blocked(blocker) => {

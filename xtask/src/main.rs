@@ -25,9 +25,11 @@ mod package;
 mod progress;
 mod review;
 mod rollback;
+mod rollout;
 mod smoke;
 mod stack_args;
 mod synth;
+mod target;
 mod test;
 mod watch;
 

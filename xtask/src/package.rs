@@ -82,7 +82,7 @@ pub(crate) struct Args {
 /// `<function> <sha256> <bytes> <newest GLIBC_ needed>` per line (what deploy would upload).
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let packages = build_and_package(args.arch, args.profile)?;
-    let out = workspace_root().join(&args.out);
+    let out = local::workspace::root().join(&args.out);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     for p in &packages {
         let path = out.join(format!("{}.zip", p.function));
@@ -121,21 +121,36 @@ impl Package {
     }
 }
 
-/// The workspace root: `xtask/..`.
-pub(crate) fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-fn cargo() -> String {
+/// The cargo that runs us (`$CARGO`), else the one on `PATH`.
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-/// Builds both functions with `profile` for `arch`, checks them and zips them.
+/// Builds both functions with `profile` for `arch`, checks them and zips
+/// them, saying on stderr what came out and how long it took.
 pub(crate) fn build_and_package(arch: Arch, profile: Profile) -> anyhow::Result<Vec<Package>> {
-    package(&build(arch, profile)?, profile)
+    eprintln!("building the functions ({}, {arch:?})", profile.name());
+    let started = std::time::Instant::now();
+    let dir = compile(arch, profile)?;
+    let built = started.elapsed();
+    let packages = package(&dir, profile)?;
+    eprintln!(
+        "built in {:.2} s, packaged in {:.2} s",
+        built.as_secs_f64(),
+        (started.elapsed() - built).as_secs_f64()
+    );
+    for p in &packages {
+        eprintln!(
+            "  {} {} bytes, sha256 {}, needs {} (provided.al2023 has {}.{})",
+            p.function,
+            p.zip.len(),
+            p.key,
+            p.glibc_text(),
+            MAX_GLIBC.0,
+            MAX_GLIBC.1
+        );
+    }
+    Ok(packages)
 }
 
 /// Checks and zips the binaries the build left in `dir`.
@@ -166,8 +181,8 @@ pub(crate) fn package(dir: &Path, profile: Profile) -> anyhow::Result<Vec<Packag
 }
 
 /// Runs the build and returns the folder holding the binaries.
-pub(crate) fn build(arch: Arch, profile: Profile) -> anyhow::Result<PathBuf> {
-    let root = workspace_root();
+fn compile(arch: Arch, profile: Profile) -> anyhow::Result<PathBuf> {
+    let root = local::workspace::root();
     let mut command = Command::new(cargo());
     command
         .current_dir(&root)
@@ -189,7 +204,7 @@ pub(crate) fn build(arch: Arch, profile: Profile) -> anyhow::Result<PathBuf> {
             profile.name()
         );
     }
-    let target_dir = target_dir(&root)?;
+    let target_dir = local::workspace::target_dir();
     Ok(if cross {
         target_dir.join(rust_target(arch)).join(profile.name())
     } else {
@@ -203,7 +218,7 @@ fn check_cross_prerequisites(arch: Arch, command: &mut Command) -> anyhow::Resul
     let target = rust_target(arch);
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
     let sysroot = Command::new(&rustc)
-        .current_dir(workspace_root())
+        .current_dir(local::workspace::root())
         .args(["--print", "sysroot"])
         .output()
         .with_context(|| format!("cannot run `{rustc} --print sysroot`"))?;
@@ -242,28 +257,6 @@ fn check_cross_prerequisites(arch: Arch, command: &mut Command) -> anyhow::Resul
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
-/// Cargo's target directory, as cargo itself resolves it (`CARGO_TARGET_DIR`,
-/// config files).
-fn target_dir(root: &Path) -> anyhow::Result<PathBuf> {
-    let output = Command::new(cargo())
-        .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-        .context("cannot run `cargo metadata`")?;
-    if !output.status.success() {
-        bail!(
-            "`cargo metadata` failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("cannot parse `cargo metadata`")?;
-    metadata["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .context("cannot find target_directory in `cargo metadata`")
 }
 
 /// Hex SHA-256 of `bytes`.

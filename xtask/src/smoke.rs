@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use contract::routes;
+use env_contract::routes;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use url::Url;
 

@@ -39,7 +39,7 @@ impl StackSelection {
             self,
             flags,
             &Env::process()?,
-            &crate::package::workspace_root().join(config::FILE_NAME),
+            &local::workspace::root().join(config::FILE_NAME),
         )
     }
 }

@@ -15,19 +15,18 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
-    let root = local::venv::workspace_root();
+    let root = local::workspace::root();
     step("install the pinned test tools (moto, cfn-lint, checkov)");
-    let venv = local::venv::ensure(&[
-        local::venv::moto_requirements(),
-        root.join("testkit").join("requirements.txt"),
-    ])
-    .context("cannot set up the test tools; check that python3 with venv and pip can reach PyPI")?;
+    let venv = local::venv::ensure_test_tools().context(
+        "cannot set up the test tools; check that python3 with venv and pip can reach PyPI",
+    )?;
 
     step("cargo fmt --check");
-    cargo(&["fmt", "--all", "--", "--check"]).context("code is not formatted: run `cargo fmt`")?;
+    run_cargo(&["fmt", "--all", "--", "--check"])
+        .context("code is not formatted: run `cargo fmt`")?;
 
     step("cargo clippy");
-    cargo(&[
+    run_cargo(&[
         "clippy",
         "--workspace",
         "--all-targets",
@@ -40,12 +39,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     step("cargo test");
     let mut test = vec!["test", "--workspace"];
     test.extend(args.cargo_test_args.iter().map(String::as_str));
-    cargo(&test).context("tests failed (see above)")?;
+    run_cargo(&test).context("tests failed (see above)")?;
 
     step("moto launcher tests (python -m unittest)");
     // The launcher's tests run on the real template; `xtask synth --stack-name
     // moto-test` writes the same one (their error says to run it when it is missing).
-    let template = local::venv::target_dir().join("moto-sign-in.json");
+    let template = local::workspace::target_dir().join("moto-sign-in.json");
     let settings = infra::Settings::new(infra::StackName::new("moto-test")?);
     std::fs::write(
         &template,
@@ -77,11 +76,10 @@ fn step(what: &str) {
 }
 
 /// Runs the cargo that runs us (`$CARGO`), from the workspace root.
-fn cargo(args: &[&str]) -> anyhow::Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(&cargo)
+fn run_cargo(args: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new(crate::package::cargo())
         .args(args)
-        .current_dir(local::venv::workspace_root())
+        .current_dir(local::workspace::root())
         .status()
         .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
     if status.success() {

@@ -17,9 +17,9 @@ use tokio::sync::mpsc;
 
 use crate::aws::{Aws, sdk};
 use crate::config::Layer;
-use crate::deploy::{self, Checked, Target};
 use crate::hotswap::{self, Attempt};
-use crate::package::{Arch, Package, Profile};
+use crate::package::{self, Arch, Package, Profile};
+use crate::target::{Checked, Target};
 
 /// Options of `cargo xtask watch`.
 #[derive(clap::Args)]
@@ -53,13 +53,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         // Credentials, region and account first, and the stage's pins.
         let (aws, _) = config.connect(&args.target.aws).await?;
-        let mut sources = Sources::watch(&functions_dir())?;
+        let dirs = function_sources();
+        let mut sources = Sources::watch(&dirs)?;
         let (groups, watched) = tokio::sync::watch::channel(Vec::new());
         let tail = tokio::spawn(tail_logs(aws.clone(), watched));
-        eprintln!(
-            "watching {} for saves; Ctrl-C stops",
-            functions_dir().display()
-        );
+        eprintln!("watching {} for saves; Ctrl-C stops", folder_list(&dirs));
         let rounds = async {
             // The first round brings the live code up to the source as it is now.
             let mut saved = BTreeSet::new();
@@ -87,14 +85,26 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     result
 }
 
-/// The folder whose saves start a round.
-pub(crate) fn functions_dir() -> PathBuf {
-    crate::package::workspace_root().join("functions")
+/// The folders whose saves start a round: the functions and the crates they
+/// share (a save in `lib/testkit` makes a round that finds nothing to swap).
+pub(crate) fn function_sources() -> [PathBuf; 2] {
+    let root = local::workspace::root();
+    [root.join("functions"), root.join("lib")]
+}
+
+/// `functions/ and lib/`, for the line that says what is watched.
+pub(crate) fn folder_list(dirs: &[PathBuf]) -> String {
+    let root = local::workspace::root();
+    let names: Vec<String> = dirs
+        .iter()
+        .map(|dir| format!("{}/", dir.strip_prefix(&root).unwrap_or(dir).display()))
+        .collect();
+    names.join(" and ")
 }
 
 /// Builds with the hotswap profile on a blocking thread (cargo takes its time).
-pub(crate) async fn build(arch: Arch) -> anyhow::Result<Vec<Package>> {
-    tokio::task::spawn_blocking(move || deploy::build_with(arch, Profile::Hotswap))
+pub(crate) async fn hotswap_build(arch: Arch) -> anyhow::Result<Vec<Package>> {
+    tokio::task::spawn_blocking(move || package::build_and_package(arch, Profile::Hotswap))
         .await
         .context("the build stopped unexpectedly")?
 }
@@ -110,7 +120,7 @@ async fn round(
     announce(saved);
     let started = std::time::Instant::now();
     let result = async {
-        let packages = build(arch).await?;
+        let packages = hotswap_build(arch).await?;
         hotswap::attempt(aws, checked, &packages).await
     }
     .await;
@@ -143,7 +153,7 @@ async fn round(
 
 /// Says what started a round.
 pub(crate) fn announce(saved: &BTreeSet<PathBuf>) {
-    let root = crate::package::workspace_root();
+    let root = local::workspace::root();
     let names: Vec<String> = saved
         .iter()
         .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
@@ -163,8 +173,8 @@ pub(crate) struct Sources {
 }
 
 impl Sources {
-    /// Starts watching `dir` and everything below it.
-    pub(crate) fn watch(dir: &Path) -> anyhow::Result<Self> {
+    /// Starts watching each of `dirs` and everything below them.
+    pub(crate) fn watch(dirs: &[PathBuf]) -> anyhow::Result<Self> {
         let (sender, saves) = mpsc::unbounded_channel();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -178,9 +188,11 @@ impl Sources {
                 }
             })
             .context("cannot watch for file changes")?;
-        watcher
-            .watch(dir, notify::RecursiveMode::Recursive)
-            .with_context(|| format!("cannot watch {}", dir.display()))?;
+        for dir in dirs {
+            watcher
+                .watch(dir, notify::RecursiveMode::Recursive)
+                .with_context(|| format!("cannot watch {}", dir.display()))?;
+        }
         Ok(Self {
             _watcher: watcher,
             saves,
@@ -309,7 +321,7 @@ mod tests {
     async fn saves_during_a_round_make_one_more_round() {
         let dir = std::env::temp_dir().join(format!("xtask-watch-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("src")).unwrap();
-        let mut sources = Sources::watch(&dir).unwrap();
+        let mut sources = Sources::watch(std::slice::from_ref(&dir)).unwrap();
 
         std::fs::write(dir.join("src/a.rs"), "// one").unwrap();
         let first = sources.after_round().await.unwrap();

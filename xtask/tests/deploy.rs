@@ -229,16 +229,16 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
     // completes in another, with only the browser's cookie in between.
     let mut env = deployed_env(&lambda, &physical("AuthFunction")).await;
     assert!(
-        env[contract::auth::AUTHORIZE_URL].starts_with("https://")
-            && env[contract::auth::AUTHORIZE_URL].ends_with("/oauth2/authorize"),
+        env[env_contract::auth::AUTHORIZE_URL].starts_with("https://")
+            && env[env_contract::auth::AUTHORIZE_URL].ends_with("/oauth2/authorize"),
         "{env:?}"
     );
     assert_eq!(
-        env[contract::auth::SIGN_IN_URL],
+        env[env_contract::auth::SIGN_IN_URL],
         output(infra::stack::outputs::SIGN_IN_URL)
     );
     assert_eq!(
-        env.get(contract::auth::CLIENT_ID),
+        env.get(env_contract::auth::CLIENT_ID),
         Some(&output(infra::stack::outputs::CLIENT_ID))
     );
     let secret = client
@@ -248,15 +248,15 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
         .to_owned();
     let stand_in = wiremock::MockServer::start().await;
     env.insert(
-        contract::auth::TOKEN_URL.to_owned(),
+        env_contract::auth::TOKEN_URL.to_owned(),
         format!("{}/oauth2/token", stand_in.uri()),
     );
     env.insert(
-        contract::auth::REVOKE_URL.to_owned(),
+        env_contract::auth::REVOKE_URL.to_owned(),
         format!("{}/oauth2/revoke", stand_in.uri()),
     );
     env.insert(
-        contract::auth::LOGIN_URL.to_owned(),
+        env_contract::auth::LOGIN_URL.to_owned(),
         format!("{}/dev/auth/login", stand_in.uri()),
     );
     let start = invoke_release_event(
@@ -269,7 +269,7 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
     assert_eq!(start["statusCode"], 302, "{start}");
     let location = start["headers"]["location"].as_str().unwrap();
     assert!(
-        location.starts_with(&format!("{}?", env[contract::auth::AUTHORIZE_URL])),
+        location.starts_with(&format!("{}?", env[env_contract::auth::AUTHORIZE_URL])),
         "{location}"
     );
     let param = |name: &str| {
@@ -298,7 +298,7 @@ async fn deploy_the_real_stack_then_nothing_then_destroy_everything() {
     );
     let basic = format!(
         "Basic {}",
-        base64(&format!("{}:{secret}", env[contract::auth::CLIENT_ID]))
+        base64(&format!("{}:{secret}", env[env_contract::auth::CLIENT_ID]))
     );
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .and(wiremock::matchers::path("/oauth2/token"))
@@ -1199,7 +1199,7 @@ async fn deployed_env(
 /// returns its response.
 /// A JSON fixture, by its path from the workspace root.
 fn fixture(path: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(common::workspace_root().join(path)).unwrap();
+    let text = std::fs::read_to_string(testkit::workspace_root().join(path)).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -1372,7 +1372,7 @@ async fn the_account_is_printed_and_checked_against_the_stage_before_the_build()
 #[test]
 fn arm64_without_its_target_names_what_is_missing() {
     let sysroot = std::process::Command::new("rustc")
-        .current_dir(common::workspace_root())
+        .current_dir(testkit::workspace_root())
         .args(["--print", "sysroot"])
         .output()
         .unwrap();

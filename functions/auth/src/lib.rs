@@ -19,10 +19,10 @@ use std::time::Duration;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::http::header::{ACCEPT, AUTHORIZATION, LOCATION, SET_COOKIE};
 use aws_smithy_types::error::display::DisplayErrorContext;
+use function_runtime::{InitError, TrustRoots, respond};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use support::{InitError, TrustRoots, respond};
 
 pub use sign_in::SignIn;
 
@@ -66,11 +66,11 @@ pub struct Config {
 impl Config {
     /// Reads every variable; the error names the first one missing or malformed.
     pub fn from_env() -> Result<Self, InitError> {
-        use contract::auth::{
+        use env_contract::auth::{
             AUTHORIZE_URL, CLIENT_ID, LOGIN_URL, REDIRECT_URI, REVOKE_URL, SIGN_IN_URL, TOKEN_URL,
             USER_POOL_ID,
         };
-        let authorize_url = support::required_url(AUTHORIZE_URL)?;
+        let authorize_url = function_runtime::required_url(AUTHORIZE_URL)?;
         let authorize_url = url::Url::parse(&authorize_url)
             .map_err(|err| InitError::Malformed {
                 name: AUTHORIZE_URL,
@@ -78,19 +78,19 @@ impl Config {
             })?
             // Serialized by `url`: ASCII only, so it always fits a `Location` header.
             .to_string();
-        let token_url = support::required_url(TOKEN_URL)?;
+        let token_url = function_runtime::required_url(TOKEN_URL)?;
         check_secret_endpoint(TOKEN_URL, &token_url)?;
-        let revoke_url = support::required_url(REVOKE_URL)?;
+        let revoke_url = function_runtime::required_url(REVOKE_URL)?;
         check_secret_endpoint(REVOKE_URL, &revoke_url)?;
         Ok(Self {
             authorize_url,
             token_url,
             revoke_url,
-            client_id: support::required(CLIENT_ID)?,
-            user_pool_id: support::required(USER_POOL_ID)?,
-            redirect_uri: support::required_url(REDIRECT_URI)?,
-            login_url: support::required_url(LOGIN_URL)?,
-            sign_in_url: support::required_url(SIGN_IN_URL)?,
+            client_id: function_runtime::required(CLIENT_ID)?,
+            user_pool_id: function_runtime::required(USER_POOL_ID)?,
+            redirect_uri: function_runtime::required_url(REDIRECT_URI)?,
+            login_url: function_runtime::required_url(LOGIN_URL)?,
+            sign_in_url: function_runtime::required_url(SIGN_IN_URL)?,
         })
     }
 }
@@ -334,7 +334,7 @@ fn sign_in_ended(error: &str, description: Option<&str>, own: bool) -> AuthError
         .filter(|_| own)
         .map(|text| {
             text.chars()
-                .filter(|c| !c.is_control() && !support::is_format_char(*c))
+                .filter(|c| !c.is_control() && !function_runtime::is_format_char(*c))
                 .take(MAX_DESCRIPTION_CHARS)
                 .collect::<String>()
                 .trim()

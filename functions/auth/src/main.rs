@@ -3,13 +3,13 @@
 //! the process.
 
 use auth::{App, Config};
-use support::InitError;
+use function_runtime::InitError;
 
 async fn init() -> Result<App, InitError> {
     let config = Config::from_env()?;
     // One read of the system roots for both HTTPS clients (SDK and reqwest).
-    let roots = support::TrustRoots::load();
-    let sdk = support::aws_config(&roots).await;
+    let roots = function_runtime::TrustRoots::load();
+    let sdk = function_runtime::aws_config(&roots).await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
     let secret = auth::fetch_client_secret(&cognito, &config).await?;
     let http = auth::http_client(&roots, auth::HTTP_TIMEOUT)?;
@@ -18,5 +18,5 @@ async fn init() -> Result<App, InitError> {
 
 #[tokio::main]
 async fn main() {
-    support::serve(init(), auth::handle).await;
+    function_runtime::serve(init(), auth::handle).await;
 }

@@ -62,7 +62,7 @@ async fn pool_and_client(generate_secret: bool) -> (String, String, Option<Strin
 }
 
 fn stack_env(stand_in: &StandIn, pool_id: &str, client_id: &str) -> Vec<(&'static str, String)> {
-    use contract::auth::*;
+    use env_contract::auth::*;
     let mut env = moto().aws_env();
     env.extend([
         (AUTHORIZE_URL, common::AUTHORIZE_URL.to_owned()),
@@ -272,7 +272,7 @@ impl wiremock::Match for VerifierFor {
 fn failed_cold_start(name: &str, value: Option<&str>) -> ErrorReport {
     let api = RuntimeApi::start().unwrap();
     let id = api.push_event(json_event());
-    let env: Vec<_> = contract::auth::ALL
+    let env: Vec<_> = env_contract::auth::ALL
         .iter()
         .filter_map(|var| match (*var == name, value) {
             (false, _) => Some((*var, "https://example.com/x".to_owned())),
@@ -299,7 +299,7 @@ fn failed_cold_start(name: &str, value: Option<&str>) -> ErrorReport {
 #[test]
 fn an_http_token_url_fails_the_cold_start_naming_it() {
     let report = failed_cold_start(
-        contract::auth::TOKEN_URL,
+        env_contract::auth::TOKEN_URL,
         Some("http://example-login.auth.us-east-1.amazoncognito.com/oauth2/token"),
     );
     assert!(report.error_message.contains("https://"), "{report:?}");
@@ -308,14 +308,14 @@ fn an_http_token_url_fails_the_cold_start_naming_it() {
 
 #[test]
 fn a_cold_start_without_the_token_url_reports_init_error_naming_it() {
-    let report = failed_cold_start(contract::auth::TOKEN_URL, None);
+    let report = failed_cold_start(env_contract::auth::TOKEN_URL, None);
     assert_eq!(report.error_type, "Config.MissingVariable");
 }
 
 #[test]
 fn a_login_url_without_a_scheme_fails_the_cold_start_naming_it() {
     let report = failed_cold_start(
-        contract::auth::LOGIN_URL,
+        env_contract::auth::LOGIN_URL,
         Some("abc123.execute-api.us-east-1.amazonaws.com/prod/auth/login"),
     );
     assert_eq!(report.error_type, "Config.MalformedVariable");
@@ -324,12 +324,12 @@ fn a_login_url_without_a_scheme_fails_the_cold_start_naming_it() {
 #[test]
 fn an_unknown_app_client_fails_the_cold_start() {
     let api = RuntimeApi::start().unwrap();
-    let env: Vec<_> = contract::auth::ALL
+    let env: Vec<_> = env_contract::auth::ALL
         .iter()
         .map(|name| (*name, "https://example.com/x".to_owned()))
         .map(|(name, value)| match name {
-            n if n == contract::auth::USER_POOL_ID => (n, "us-east-1_Nope".to_owned()),
-            n if n == contract::auth::CLIENT_ID => (n, "nope".to_owned()),
+            n if n == env_contract::auth::USER_POOL_ID => (n, "us-east-1_Nope".to_owned()),
+            n if n == env_contract::auth::CLIENT_ID => (n, "nope".to_owned()),
             _ => (name, value),
         })
         .chain(moto().aws_env())

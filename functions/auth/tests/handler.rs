@@ -638,7 +638,7 @@ async fn an_unreachable_token_endpoint_is_502() {
     let stand_in = StandIn::start().await;
     let mut config = stand_in.config();
     config.token_url = "http://127.0.0.1:9/oauth2/token".to_owned();
-    let http = auth::http_client(&support::TrustRoots::load(), TIMEOUT).unwrap();
+    let http = auth::http_client(&function_runtime::TrustRoots::load(), TIMEOUT).unwrap();
     let app = auth::App::new(config, auth::ClientSecret::new(common::SECRET), http);
 
     let answer = invoke(&app, json_event()).await;
@@ -657,7 +657,7 @@ fn only_https_or_loopback_http_endpoints_may_receive_the_client_secret() {
         "http://[::1]:9000/oauth2/token",
     ] {
         assert!(
-            auth::check_secret_endpoint(contract::auth::TOKEN_URL, ok).is_ok(),
+            auth::check_secret_endpoint(env_contract::auth::TOKEN_URL, ok).is_ok(),
             "{ok}"
         );
     }
@@ -670,7 +670,7 @@ fn only_https_or_loopback_http_endpoints_may_receive_the_client_secret() {
         "ftp://localhost/oauth2/token",
         "https//missing-colon",
     ] {
-        let err = auth::check_secret_endpoint(contract::auth::TOKEN_URL, bad).unwrap_err();
+        let err = auth::check_secret_endpoint(env_contract::auth::TOKEN_URL, bad).unwrap_err();
         let message = err.to_string();
         assert!(message.contains("TOKEN_URL"), "{bad}: {message}");
         assert!(!message.contains(bad), "the value stays out of the message");

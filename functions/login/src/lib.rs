@@ -11,11 +11,11 @@ use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use function_runtime::InitError;
+use function_runtime::respond;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use support::InitError;
-use support::respond;
 
 /// How long greetings read from SSM are reused: the four greetings change
 /// only on deploy, and one SSM call per login would double the latency.
@@ -39,10 +39,10 @@ pub struct Config {
 impl Config {
     /// Reads every variable; the error names the first one missing or malformed.
     pub fn from_env() -> Result<Self, InitError> {
-        use contract::login::{BUCKET_NAME, GREETINGS_PATH, TABLE_NAME};
-        let table_name = support::required(TABLE_NAME)?;
-        let bucket_name = support::required(BUCKET_NAME)?;
-        let greetings_path = support::required(GREETINGS_PATH)?;
+        use env_contract::login::{BUCKET_NAME, GREETINGS_PATH, TABLE_NAME};
+        let table_name = function_runtime::required(TABLE_NAME)?;
+        let bucket_name = function_runtime::required(BUCKET_NAME)?;
+        let greetings_path = function_runtime::required(GREETINGS_PATH)?;
         if !greetings_path.starts_with('/') {
             return Err(InitError::Malformed {
                 name: GREETINGS_PATH,
@@ -195,7 +195,7 @@ fn check_name(name: &str) -> Result<(), LoginError> {
     }
     // Invisible characters would make a name look like another one, in the
     // table, the bucket and the audit trail alike.
-    if name.chars().any(support::is_format_char) {
+    if name.chars().any(function_runtime::is_format_char) {
         return Err(LoginError::UnusableName(
             "contains invisible formatting characters (such as bidirectional overrides)",
         ));

@@ -10,13 +10,16 @@ use testkit::runtime_api::RuntimeApi;
 
 fn stack_env(stack: &Stack) -> Vec<(&'static str, String)> {
     let mut env = moto().aws_env();
-    env.push((contract::login::TABLE_NAME, stack.config.table_name.clone()));
     env.push((
-        contract::login::BUCKET_NAME,
+        env_contract::login::TABLE_NAME,
+        stack.config.table_name.clone(),
+    ));
+    env.push((
+        env_contract::login::BUCKET_NAME,
         stack.config.bucket_name.clone(),
     ));
     env.push((
-        contract::login::GREETINGS_PATH,
+        env_contract::login::GREETINGS_PATH,
         stack.config.greetings_path.clone(),
     ));
     env
@@ -71,8 +74,11 @@ fn a_cold_start_without_configuration_reports_init_error_naming_the_variable() {
     let api = RuntimeApi::start().unwrap();
     let id = api.push_event(fixture("login.json"));
     let mut env = moto().aws_env();
-    env.push((contract::login::BUCKET_NAME, "b".to_owned()));
-    env.push((contract::login::GREETINGS_PATH, "/s/greetings/".to_owned()));
+    env.push((env_contract::login::BUCKET_NAME, "b".to_owned()));
+    env.push((
+        env_contract::login::GREETINGS_PATH,
+        "/s/greetings/".to_owned(),
+    ));
 
     let run = api
         .run(env!("CARGO_BIN_EXE_login"), env, Duration::from_secs(30))
@@ -83,7 +89,9 @@ fn a_cold_start_without_configuration_reports_init_error_naming_the_variable() {
         .as_ref()
         .unwrap_or_else(|| panic!("no /init/error: {run:?}"));
     assert!(
-        report.error_message.contains(contract::login::TABLE_NAME),
+        report
+            .error_message
+            .contains(env_contract::login::TABLE_NAME),
         "{report:?}"
     );
     assert_eq!(
@@ -102,9 +110,9 @@ fn a_cold_start_without_configuration_reports_init_error_naming_the_variable() {
 fn a_malformed_greetings_path_fails_the_cold_start() {
     let api = RuntimeApi::start().unwrap();
     let mut env = moto().aws_env();
-    env.push((contract::login::TABLE_NAME, "t".to_owned()));
-    env.push((contract::login::BUCKET_NAME, "b".to_owned()));
-    env.push((contract::login::GREETINGS_PATH, "greetings".to_owned()));
+    env.push((env_contract::login::TABLE_NAME, "t".to_owned()));
+    env.push((env_contract::login::BUCKET_NAME, "b".to_owned()));
+    env.push((env_contract::login::GREETINGS_PATH, "greetings".to_owned()));
 
     let run = api
         .run(env!("CARGO_BIN_EXE_login"), env, Duration::from_secs(30))
@@ -114,7 +122,7 @@ fn a_malformed_greetings_path_fails_the_cold_start() {
     assert!(
         report
             .error_message
-            .contains(contract::login::GREETINGS_PATH),
+            .contains(env_contract::login::GREETINGS_PATH),
         "{report:?}"
     );
     assert!(!run.exit.unwrap().success());

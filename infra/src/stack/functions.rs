@@ -1,6 +1,6 @@
 //! The two functions, and what each may do and is told.
 
-use contract::{auth as auth_env, login as login_env};
+use env_contract::{auth as auth_env, login as login_env};
 
 use crate::iam::Statement;
 use crate::lambda::Function;

@@ -14,8 +14,8 @@ use std::fmt::Write as _;
 pub(crate) use file::FILE_NAME;
 pub(crate) use resolve::{Env, Layer, Resolved, resolve};
 
-use crate::deploy::Target;
 use crate::stack_args::ApprovalArgs;
+use crate::target::Target;
 
 /// Options of `cargo xtask config`: those of `deploy`, to see what a
 /// deploy given them would use.

@@ -368,10 +368,6 @@ pub fn template_resources(stack_name: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn workspace_root() -> &'static Path {
-    Box::leak(testkit::workspace_root().into_boxed_path())
-}
-
 /// Every log group's name, sorted (one moto per test: all of them are ours).
 pub async fn log_group_names(logs: &aws_sdk_cloudwatchlogs::Client) -> Vec<String> {
     let mut names: Vec<String> = logs

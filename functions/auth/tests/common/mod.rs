@@ -265,7 +265,7 @@ impl StandIn {
     }
 
     pub fn app(&self, timeout: Duration) -> auth::App {
-        let http = auth::http_client(&support::TrustRoots::load(), timeout).unwrap();
+        let http = auth::http_client(&function_runtime::TrustRoots::load(), timeout).unwrap();
         auth::App::new(self.config(), auth::ClientSecret::new(SECRET), http)
     }
 }

@@ -19,7 +19,7 @@
     reason = "a benchmark that cannot set up should stop loudly"
 )]
 
-#[path = "../../login/tests/common/mod.rs"]
+#[path = "../../../functions/login/tests/common/mod.rs"]
 mod login_common;
 
 use std::io::Write;
@@ -174,17 +174,22 @@ fn main() {
     // login: the stack's table, bucket and greetings in moto.
     let stack = runtime.block_on(login_common::Stack::create("coldstart"));
     let mut login_env = moto.aws_env();
-    login_env.push((contract::login::TABLE_NAME, stack.config.table_name.clone()));
     login_env.push((
-        contract::login::BUCKET_NAME,
+        env_contract::login::TABLE_NAME,
+        stack.config.table_name.clone(),
+    ));
+    login_env.push((
+        env_contract::login::BUCKET_NAME,
         stack.config.bucket_name.clone(),
     ));
     login_env.push((
-        contract::login::GREETINGS_PATH,
+        env_contract::login::GREETINGS_PATH,
         stack.config.greetings_path.clone(),
     ));
-    let login_event: Value =
-        serde_json::from_str(include_str!("../../login/tests/data/login.json")).unwrap();
+    let login_event: Value = serde_json::from_str(include_str!(
+        "../../../functions/login/tests/data/login.json"
+    ))
+    .unwrap();
 
     // auth: a pool and a client with a secret in moto, the token endpoint and
     // the protected route stood in locally.
@@ -257,7 +262,7 @@ fn main() {
     });
     let mut auth_env = moto.aws_env();
     {
-        use contract::auth::*;
+        use env_contract::auth::*;
         auth_env.extend([
             (
                 AUTHORIZE_URL,
@@ -280,7 +285,7 @@ fn main() {
     }
     // A whole callback: the sign-in cookie, its state, and a code.
     let mut auth_event: Value =
-        serde_json::from_str(include_str!("../../auth/tests/data/auth.json")).unwrap();
+        serde_json::from_str(include_str!("../../../functions/auth/tests/data/auth.json")).unwrap();
     auth_event["queryStringParameters"]["state"] = json!(SIGN_IN_STATE);
     auth_event["headers"]["Cookie"] = json!(format!(
         "__Host-signin={SIGN_IN_STATE}.{SIGN_IN_VERIFIER}.{SIGN_IN_NONCE}"
@@ -392,7 +397,7 @@ fn main() {
     );
     println!(
         "  {:32} {}  ({} roots; once, plus the SDK's PEM parse)",
-        "support::TrustRoots (ours)",
+        "function_runtime::TrustRoots (ours)",
         summary(&mut loads[1]),
         counts[1]
     );

@@ -2,7 +2,7 @@
 //! fresh process: `native` is what reqwest's platform verifier does when its
 //! client is built, and the SDK's HTTPS client again at its first connection
 //! (`rustls-native-certs`: the bundle file plus the hashed-symlink folder,
-//! parsed into a root store); `ours` is `support::TrustRoots::load` (one bundle
+//! parsed into a root store); `ours` is `function_runtime::TrustRoots::load` (one bundle
 //! file, parsed once) plus the SDK re-parsing the PEM it is handed.
 
 use std::time::Instant;
@@ -20,7 +20,7 @@ fn main() {
             store.len()
         }
         "ours" => {
-            let roots = support::TrustRoots::load();
+            let roots = function_runtime::TrustRoots::load();
             // The SDK's side: it parses the PEM into its own store.
             let mut sdk_store = rustls::RootCertStore::empty();
             if let Some(pem) = roots.pem() {
