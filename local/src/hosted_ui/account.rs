@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq as _;
 
 use super::cognito::{INCORRECT, Refused, SignIn};
-use super::pages::{self, Banner, found, unavailable, with_cookie};
+use super::pages::{self, Banner, PasswordPage, found, unavailable, with_cookie};
 use super::params::{Authorize, Params, Refusal};
 use super::session::{CSRF_FIELD, CsrfToken};
 use super::{CONFIRMATION_LIFETIME, HostedUi, is_fresh};
@@ -39,29 +39,111 @@ fn form_page(headers: &HeaderMap, render: impl FnOnce(&str) -> Response) -> Resp
     }
 }
 
-/// A submitted form, with the checks every POST makes first.
-struct Submission {
+/// The forms that take an e-mail address and one more field.
+#[derive(Debug, Clone, Copy)]
+enum EmailForm {
+    SignIn,
+    SignUp,
+    Confirm,
+}
+
+impl EmailForm {
+    fn render(
+        self,
+        status: StatusCode,
+        query: &str,
+        csrf: &str,
+        email: &str,
+        banner: &Banner<'_>,
+    ) -> Response {
+        match self {
+            Self::SignIn => PasswordPage::SignIn.render(status, query, csrf, email, banner),
+            Self::SignUp => PasswordPage::SignUp.render(status, query, csrf, email, banner),
+            Self::Confirm => pages::confirm(status, query, csrf, email, banner),
+        }
+    }
+
+    /// The other field: a password as typed, a code without the spaces a
+    /// paste brings.
+    fn field(self, form: &Params) -> Option<&str> {
+        match self {
+            Self::SignIn | Self::SignUp => form.get("password"),
+            Self::Confirm => form.get("code").map(str::trim),
+        }
+    }
+
+    /// What the page says when a field is left empty.
+    fn missing(self) -> &'static str {
+        match self {
+            Self::SignIn => "Enter your e-mail address and password.",
+            Self::SignUp => "Enter your e-mail address and a password.",
+            Self::Confirm => "Enter your e-mail address and the code.",
+        }
+    }
+}
+
+/// A submitted e-mail form after the checks every POST makes first: the
+/// authorize request, the CSRF token, both fields there.
+struct Filled<'h> {
+    kind: EmailForm,
+    headers: &'h HeaderMap,
     auth: Authorize,
-    form: Params,
-    csrf_ok: bool,
+    email: String,
+    /// The password or the code.
+    value: String,
+}
+
+impl Filled<'_> {
+    /// The same page again, with the e-mail address kept and `error` shown.
+    fn again(&self, status: StatusCode, error: &str) -> Response {
+        let banner = Banner {
+            notice: None,
+            error: Some(error),
+        };
+        form_page(self.headers, |csrf| {
+            self.kind
+                .render(status, &self.auth.query(), csrf, &self.email, &banner)
+        })
+    }
 }
 
 impl HostedUi {
-    fn submission(
+    /// Checks a submitted e-mail form; what fails a check gets its answer:
+    /// the error page for the authorize request, the form again otherwise.
+    fn filled<'h>(
         &self,
+        kind: EmailForm,
         query: Option<&str>,
-        headers: &HeaderMap,
+        headers: &'h HeaderMap,
         body: &Bytes,
-    ) -> Result<Submission, Refusal> {
+    ) -> Result<Filled<'h>, Box<Response>> {
         let params = Params::parse(query.map(str::as_bytes));
-        let auth = Authorize::check(&params, &self.client)?;
+        let auth = Authorize::check(&params, &self.client)
+            .map_err(|refusal| Box::new(self.refuse(refusal)))?;
         let form = Params::parse(Some(body));
-        let csrf_ok = CsrfToken::matches(headers, form.get(CSRF_FIELD));
-        Ok(Submission {
+        let mut filled = Filled {
+            kind,
+            headers,
             auth,
-            form,
-            csrf_ok,
-        })
+            email: form
+                .get("email")
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_owned(),
+            value: String::new(),
+        };
+        if !CsrfToken::matches(headers, form.get(CSRF_FIELD)) {
+            return Err(Box::new(filled.again(StatusCode::FORBIDDEN, EXPIRED_FORM)));
+        }
+        match kind.field(&form).filter(|_| !filled.email.is_empty()) {
+            Some(value) => {
+                value.clone_into(&mut filled.value);
+                Ok(filled)
+            }
+            None => Err(Box::new(
+                filled.again(StatusCode::BAD_REQUEST, kind.missing()),
+            )),
+        }
     }
 
     fn authorize_from(&self, query: Option<&str>) -> Result<(Authorize, Params), Refusal> {
@@ -113,7 +195,7 @@ pub(super) async fn sign_in_form(
     };
     let email = params.get("email").unwrap_or_default();
     form_page(&headers, |csrf| {
-        pages::sign_in(StatusCode::OK, &auth.query(), csrf, email, &banner)
+        PasswordPage::SignIn.render(StatusCode::OK, &auth.query(), csrf, email, &banner)
     })
 }
 
@@ -124,39 +206,17 @@ pub(super) async fn sign_in(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Submission {
-        auth,
-        form,
-        csrf_ok,
-    } = match ui.submission(query.as_deref(), &headers, &body) {
-        Ok(submission) => submission,
-        Err(refusal) => return ui.refuse(refusal),
+    let form = match ui.filled(EmailForm::SignIn, query.as_deref(), &headers, &body) {
+        Ok(form) => form,
+        Err(page) => return *page,
     };
-    let email = form.get("email").map(str::trim).unwrap_or_default();
-    let again = |status, error: &str| {
-        form_page(&headers, |csrf| {
-            let banner = Banner {
-                notice: None,
-                error: Some(error),
-            };
-            pages::sign_in(status, &auth.query(), csrf, email, &banner)
-        })
-    };
-    if !csrf_ok {
-        return again(StatusCode::FORBIDDEN, EXPIRED_FORM);
-    }
-    let Some(password) = form.get("password").filter(|_| !email.is_empty()) else {
-        return again(
-            StatusCode::BAD_REQUEST,
-            "Enter your e-mail address and password.",
-        );
-    };
+    let (auth, email) = (&form.auth, form.email.as_str());
     match ui
-        .password_sign_in(email, password, auth.nonce.as_deref())
+        .password_sign_in(email, &form.value, auth.nonce.as_deref())
         .await
     {
-        SignIn::Tokens(tokens) => ui.complete_sign_in(&auth, email, tokens),
-        SignIn::Incorrect => again(StatusCode::BAD_REQUEST, INCORRECT),
+        SignIn::Tokens(tokens) => ui.complete_sign_in(auth, email, tokens),
+        SignIn::Incorrect => form.again(StatusCode::BAD_REQUEST, INCORRECT),
         SignIn::Unconfirmed => {
             // As Cognito's page does for an unconfirmed account (the password
             // was right): on to the confirmation, with a code if none is valid.
@@ -168,7 +228,7 @@ pub(super) async fn sign_in(
                 auth.query_with(&[("email", email)])
             ))
         }
-        SignIn::Unsupported(message) => again(StatusCode::BAD_REQUEST, &message),
+        SignIn::Unsupported(message) => form.again(StatusCode::BAD_REQUEST, &message),
         SignIn::Failed(message) => unavailable(&message),
     }
 }
@@ -184,7 +244,7 @@ pub(super) async fn sign_up_form(
         Err(refusal) => return ui.refuse(refusal),
     };
     form_page(&headers, |csrf| {
-        pages::sign_up(StatusCode::OK, &auth.query(), csrf, "", &Banner::default())
+        PasswordPage::SignUp.render(StatusCode::OK, &auth.query(), csrf, "", &Banner::default())
     })
 }
 
@@ -195,34 +255,12 @@ pub(super) async fn sign_up(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Submission {
-        auth,
-        form,
-        csrf_ok,
-    } = match ui.submission(query.as_deref(), &headers, &body) {
-        Ok(submission) => submission,
-        Err(refusal) => return ui.refuse(refusal),
+    let form = match ui.filled(EmailForm::SignUp, query.as_deref(), &headers, &body) {
+        Ok(form) => form,
+        Err(page) => return *page,
     };
-    let email = form.get("email").map(str::trim).unwrap_or_default();
-    let again = |status, error: &str| {
-        form_page(&headers, |csrf| {
-            let banner = Banner {
-                notice: None,
-                error: Some(error),
-            };
-            pages::sign_up(status, &auth.query(), csrf, email, &banner)
-        })
-    };
-    if !csrf_ok {
-        return again(StatusCode::FORBIDDEN, EXPIRED_FORM);
-    }
-    let Some(password) = form.get("password").filter(|_| !email.is_empty()) else {
-        return again(
-            StatusCode::BAD_REQUEST,
-            "Enter your e-mail address and a password.",
-        );
-    };
-    match ui.register(email, password).await {
+    let (auth, email) = (&form.auth, form.email.as_str());
+    match ui.register(email, &form.value).await {
         Ok(()) => {
             ui.send_confirmation_code(email);
             found(&format!(
@@ -230,7 +268,7 @@ pub(super) async fn sign_up(
                 auth.query_with(&[("email", email)])
             ))
         }
-        Err(Refused(message)) => again(StatusCode::BAD_REQUEST, &message),
+        Err(Refused(message)) => form.again(StatusCode::BAD_REQUEST, &message),
     }
 }
 
@@ -264,46 +302,20 @@ pub(super) async fn confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Submission {
-        auth,
-        form,
-        csrf_ok,
-    } = match ui.submission(query.as_deref(), &headers, &body) {
-        Ok(submission) => submission,
-        Err(refusal) => return ui.refuse(refusal),
+    let form = match ui.filled(EmailForm::Confirm, query.as_deref(), &headers, &body) {
+        Ok(form) => form,
+        Err(page) => return *page,
     };
-    let email = form.get("email").map(str::trim).unwrap_or_default();
-    let again = |status, error: &str| {
-        form_page(&headers, |csrf| {
-            let banner = Banner {
-                notice: None,
-                error: Some(error),
-            };
-            pages::confirm(status, &auth.query(), csrf, email, &banner)
-        })
-    };
-    if !csrf_ok {
-        return again(StatusCode::FORBIDDEN, EXPIRED_FORM);
-    }
-    let Some(code) = form
-        .get("code")
-        .map(str::trim)
-        .filter(|_| !email.is_empty())
-    else {
-        return again(
-            StatusCode::BAD_REQUEST,
-            "Enter your e-mail address and the code.",
-        );
-    };
+    let (auth, email, code) = (&form.auth, form.email.as_str(), form.value.as_str());
     if let Err(message) = ui.take_confirmation(email, code) {
-        return again(StatusCode::BAD_REQUEST, message);
+        return form.again(StatusCode::BAD_REQUEST, message);
     }
     match ui.confirm_account(email, code).await {
         Ok(()) => found(&format!(
             "/login?{}",
             auth.query_with(&[("email", email), ("notice", "confirmed")])
         )),
-        Err(Refused(message)) => again(StatusCode::BAD_REQUEST, &message),
+        Err(Refused(message)) => form.again(StatusCode::BAD_REQUEST, &message),
     }
 }
 

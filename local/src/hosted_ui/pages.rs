@@ -190,52 +190,57 @@ fn csrf_field(csrf: &str) -> String {
     )
 }
 
-/// The sign-in page; `query` carries the authorize request.
-pub(super) fn sign_in(
-    status: StatusCode,
-    query: &str,
-    csrf: &str,
-    email: &str,
-    banner: &Banner<'_>,
-) -> Response {
-    let body = format!(
-        "<h1>Sign in</h1>{banner}\
-         <form method=\"post\" action=\"{action}\">{csrf}\
-         <label>E-mail address<input type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required autofocus></label>\
-         <label>Password<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\
-         <button type=\"submit\">Sign in</button></form>\
-         <p>Need an account? <a href=\"{signup}\">Sign up</a></p>",
-        banner = banner.html(),
-        action = escape(&format!("/login?{query}")),
-        csrf = csrf_field(csrf),
-        email = escape(email),
-        signup = escape(&format!("/signup?{query}")),
-    );
-    page(status, "Sign in", "", &body)
+/// The two pages that ask for an e-mail address and a password.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PasswordPage {
+    SignIn,
+    SignUp,
 }
 
-/// The sign-up page.
-pub(super) fn sign_up(
-    status: StatusCode,
-    query: &str,
-    csrf: &str,
-    email: &str,
-    banner: &Banner<'_>,
-) -> Response {
-    let body = format!(
-        "<h1>Sign up</h1>{banner}\
-         <form method=\"post\" action=\"{action}\">{csrf}\
-         <label>E-mail address<input type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required autofocus></label>\
-         <label>Password<input type=\"password\" name=\"password\" autocomplete=\"new-password\" required></label>\
-         <button type=\"submit\">Sign up</button></form>\
-         <p>Already have an account? <a href=\"{login}\">Sign in</a></p>",
-        banner = banner.html(),
-        action = escape(&format!("/signup?{query}")),
-        csrf = csrf_field(csrf),
-        email = escape(email),
-        login = escape(&format!("/login?{query}")),
-    );
-    page(status, "Sign up", "", &body)
+impl PasswordPage {
+    /// The page; `query` carries the authorize request.
+    pub(super) fn render(
+        self,
+        status: StatusCode,
+        query: &str,
+        csrf: &str,
+        email: &str,
+        banner: &Banner<'_>,
+    ) -> Response {
+        // (title and button, own path, password autocomplete, the other page's prompt, title, path)
+        let (title, path, autocomplete, prompt, other, other_path) = match self {
+            Self::SignIn => (
+                "Sign in",
+                "/login",
+                "current-password",
+                "Need an account?",
+                "Sign up",
+                "/signup",
+            ),
+            Self::SignUp => (
+                "Sign up",
+                "/signup",
+                "new-password",
+                "Already have an account?",
+                "Sign in",
+                "/login",
+            ),
+        };
+        let body = format!(
+            "<h1>{title}</h1>{banner}\
+             <form method=\"post\" action=\"{action}\">{csrf}\
+             <label>E-mail address<input type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required autofocus></label>\
+             <label>Password<input type=\"password\" name=\"password\" autocomplete=\"{autocomplete}\" required></label>\
+             <button type=\"submit\">{title}</button></form>\
+             <p>{prompt} <a href=\"{link}\">{other}</a></p>",
+            banner = banner.html(),
+            action = escape(&format!("{path}?{query}")),
+            csrf = csrf_field(csrf),
+            email = escape(email),
+            link = escape(&format!("{other_path}?{query}")),
+        );
+        page(status, title, "", &body)
+    }
 }
 
 /// The confirmation page.
