@@ -11,9 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, Delete, ObjectIdentifier};
 
 use crate::aws::{Aws, sdk};
-use crate::cfn::{
-    self, Existing, Operation, OperationError, Planned, Proposal, TemplateSource, owner,
-};
+use crate::cfn::{self, Existing, Planned, Proposal, TemplateSource, owner};
 use crate::package::Package;
 use crate::progress::Printer;
 use crate::review::{self, Approval};
@@ -115,15 +113,8 @@ pub(crate) async fn ensure_bucket(
     if !review::approve(aws, name, &change_set, &security, approval).await? {
         bail!("the artifacts stack {name} was not changed, so there is nowhere to upload to");
     }
-    let mut printer = Printer::counting(change_set.changes.len());
-    let result = cfn::operation::run(
-        &aws.cfn,
-        &change_set.stack_id,
-        Operation::Execute(&change_set),
-        &mut printer,
-    )
-    .await;
-    let settled = OperationError::warn(result, &mut printer)?
+    let settled = crate::rollout::execute(aws, &change_set)
+        .await?
         .with_context(|| format!("stack {name} vanished while being deployed"))?;
     bucket_of(&settled, name)
 }

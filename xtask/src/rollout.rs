@@ -7,7 +7,9 @@ use aws_sdk_cloudformation::types::{ChangeSetType, Stack, StackStatus};
 
 use crate::artifacts;
 use crate::aws::{Aws, sdk};
-use crate::cfn::{self, Existing, Operation, OperationError, Planned, Proposal, TemplateSource};
+use crate::cfn::{
+    self, ChangeSet, Existing, Operation, OperationError, Planned, Proposal, TemplateSource,
+};
 use crate::hotswap;
 use crate::package::{self, Package};
 use crate::progress::Printer;
@@ -298,15 +300,7 @@ pub(crate) async fn apply_with(
         return Ok(None);
     }
     eprintln!("deploying stack {stack}");
-    let mut printer = Printer::counting(change_set.changes.len());
-    let result = cfn::operation::run(
-        &aws.cfn,
-        &change_set.stack_id,
-        Operation::Execute(&change_set),
-        &mut printer,
-    )
-    .await;
-    let settled = match OperationError::warn(result, &mut printer) {
+    let settled = match execute(aws, &change_set).await {
         Ok(settled) => settled,
         Err(OperationError::Failed(failed)) if change_set.kind == ChangeSetType::Create => {
             eprintln!(
@@ -328,4 +322,21 @@ pub(crate) async fn apply_with(
             .await?;
     }
     Ok(Some(settled))
+}
+
+/// Executes a reviewed change set and follows it until the stack settles;
+/// a success with warnings is a success, its warnings printed.
+pub(crate) async fn execute(
+    aws: &Aws,
+    change_set: &ChangeSet,
+) -> Result<Option<Stack>, OperationError> {
+    let mut printer = Printer::counting(change_set.changes.len());
+    let result = cfn::operation::run(
+        &aws.cfn,
+        &change_set.stack_id,
+        Operation::Execute(change_set),
+        &mut printer,
+    )
+    .await;
+    OperationError::warn(result, &mut printer)
 }

@@ -188,6 +188,17 @@ impl HostedUi {
         }
     }
 
+    /// The form of a request the client makes itself (token, revoke):
+    /// form-encoded and authenticated, before anything else is looked at.
+    fn client_form(&self, headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthError> {
+        if !is_form(headers) {
+            return Err(OAuthError::InvalidRequest);
+        }
+        let form = Params::parse(Some(body));
+        self.authenticate(headers, &form)?;
+        Ok(form)
+    }
+
     /// Checks HTTP Basic against the client's id and secret (the secret in
     /// constant time); a `client_id` in the form must agree.
     fn authenticate(&self, headers: &HeaderMap, form: &Params) -> Result<(), OAuthError> {
@@ -361,13 +372,10 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !is_form(&headers) {
-        return oauth_error(OAuthError::InvalidRequest);
-    }
-    let form = Params::parse(Some(&body));
-    if let Err(error) = ui.authenticate(&headers, &form) {
-        return oauth_error(error);
-    }
+    let form = match ui.client_form(&headers, &body) {
+        Ok(form) => form,
+        Err(error) => return oauth_error(error),
+    };
     let answer = match form.one("grant_type") {
         Err(Repeated) | Ok(None) => Err(OAuthError::InvalidRequest),
         Ok(Some("authorization_code")) => ui.redeem_code(&form),
@@ -389,13 +397,10 @@ pub(super) async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !is_form(&headers) {
-        return oauth_error(OAuthError::InvalidRequest);
-    }
-    let form = Params::parse(Some(&body));
-    if let Err(error) = ui.authenticate(&headers, &form) {
-        return oauth_error(error);
-    }
+    let form = match ui.client_form(&headers, &body) {
+        Ok(form) => form,
+        Err(error) => return oauth_error(error),
+    };
     let token = match form.one("token") {
         Ok(Some(token)) => token,
         Err(Repeated) | Ok(None) => return oauth_error(OAuthError::InvalidRequest),
