@@ -124,8 +124,9 @@ pub(crate) fn security_changes(old: Option<&Value>, new: &Value) -> Vec<Security
                     p.and_then(|p| p.get("Policies"))
                         .and_then(Value::as_array)
                         .and_then(|ps| {
-                            ps.iter()
-                                .find(|x| x.get("PolicyName").map(render).as_deref() == Some(name))
+                            ps.iter().find(|x| {
+                                x.get("PolicyName").map(readable).as_deref() == Some(name)
+                            })
                         })
                         .and_then(|x| x.get("PolicyDocument"))
                         .cloned()
@@ -136,7 +137,7 @@ pub(crate) fn security_changes(old: Option<&Value>, new: &Value) -> Vec<Security
                     .into_iter()
                     .flatten()
                 {
-                    let name = p.get("PolicyName").map(render).unwrap_or_default();
+                    let name = p.get("PolicyName").map(readable).unwrap_or_default();
                     statements(
                         policy(was, &name).as_ref(),
                         policy(Some(&now), &name).as_ref(),
@@ -161,10 +162,10 @@ pub(crate) fn security_changes(old: Option<&Value>, new: &Value) -> Vec<Security
                 &mut push,
             ),
             "AWS::Lambda::Permission" if was != Some(&now) => {
-                let field = |k: &str| now.get(k).map(render).unwrap_or_else(|| "?".to_owned());
+                let field = |k: &str| now.get(k).map(readable).unwrap_or_else(|| "?".to_owned());
                 let source = now
                     .get("SourceArn")
-                    .map(|s| format!(" from {}", render(s)))
+                    .map(|s| format!(" from {}", readable(s)))
                     .unwrap_or_default();
                 push(
                     if was.is_some() {
@@ -186,9 +187,9 @@ pub(crate) fn security_changes(old: Option<&Value>, new: &Value) -> Vec<Security
                     let p = p?;
                     Some((
                         p.get("AuthorizationType")
-                            .map(render)
+                            .map(readable)
                             .unwrap_or_else(|| "NONE".to_owned()),
-                        p.get("AuthorizerId").map(render),
+                        p.get("AuthorizerId").map(readable),
                     ))
                 };
                 let (before, after) = (auth(was), auth(Some(&now)));
@@ -283,7 +284,7 @@ fn added(was: Option<&Value>, now: &Value, field: &str) -> Vec<String> {
     let items = |v: Option<&Value>| -> BTreeSet<String> {
         v.and_then(|v| v.get(field))
             .and_then(Value::as_array)
-            .map(|a| a.iter().map(render).collect())
+            .map(|a| a.iter().map(readable).collect())
             .unwrap_or_default()
     };
     let before = items(was);
@@ -306,15 +307,15 @@ impl Stmt {
     fn of(statement: &Value) -> Self {
         let set = |key: &str| -> BTreeSet<String> {
             match statement.get(key) {
-                Some(Value::Array(items)) => items.iter().map(render).collect(),
-                Some(one) => BTreeSet::from([render(one)]),
+                Some(Value::Array(items)) => items.iter().map(readable).collect(),
+                Some(one) => BTreeSet::from([readable(one)]),
                 None => BTreeSet::new(),
             }
         };
         Self {
-            effect: statement.get("Effect").map(render).unwrap_or_default(),
-            principal: statement.get("Principal").map(render).unwrap_or_default(),
-            condition: statement.get("Condition").map(render).unwrap_or_default(),
+            effect: statement.get("Effect").map(readable).unwrap_or_default(),
+            principal: statement.get("Principal").map(readable).unwrap_or_default(),
+            condition: statement.get("Condition").map(readable).unwrap_or_default(),
             actions: set("Action"),
             resources: set("Resource"),
         }
@@ -390,7 +391,7 @@ fn widened(what: &'static str) -> &'static str {
 
 /// A template value as a person reads it: `${Id}` for a `Ref`,
 /// `${Id.Attr}` for a `GetAtt`, joins joined, anything else as compact JSON.
-fn render(value: &Value) -> String {
+fn readable(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Object(map) if map.len() == 1 => {
@@ -402,11 +403,11 @@ fn render(value: &Value) -> String {
                 ("Ref", Value::String(id)) => format!("${{{id}}}"),
                 ("Fn::GetAtt", Value::Array(pair)) => format!(
                     "${{{}}}",
-                    pair.iter().map(render).collect::<Vec<_>>().join(".")
+                    pair.iter().map(readable).collect::<Vec<_>>().join(".")
                 ),
                 ("Fn::Join", Value::Array(args)) => match args.as_slice() {
                     [Value::String(sep), Value::Array(parts)] => {
-                        parts.iter().map(render).collect::<Vec<_>>().join(sep)
+                        parts.iter().map(readable).collect::<Vec<_>>().join(sep)
                     }
                     _ => value.to_string(),
                 },

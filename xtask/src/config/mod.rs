@@ -29,12 +29,12 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let config = args.target.resolve(&args.approval.layer())?;
-    print!("{}", render(&config));
+    print!("{}", settings_table(&config));
     Ok(())
 }
 
 /// The config file, then one line per setting: key, value (`-`: unset), source.
-fn render(config: &Resolved) -> String {
+fn settings_table(config: &Resolved) -> String {
     let mut out = String::new();
     match &config.file {
         Some(loaded) => {
