@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq as _;
 
 use super::cognito::{INCORRECT, Refused, SignIn};
-use super::pages::{self, Banner, PasswordPage, found, unavailable, with_cookie};
+use super::pages::{self, Banner, EmailForm, found, unavailable, with_cookie};
 use super::params::{Authorize, Params, Refusal};
 use super::session::{CSRF_FIELD, CsrfToken};
 use super::{CONFIRMATION_LIFETIME, HostedUi, is_fresh};
@@ -39,30 +39,7 @@ fn form_page(headers: &HeaderMap, render: impl FnOnce(&str) -> Response) -> Resp
     }
 }
 
-/// The forms that take an e-mail address and one more field.
-#[derive(Debug, Clone, Copy)]
-enum EmailForm {
-    SignIn,
-    SignUp,
-    Confirm,
-}
-
 impl EmailForm {
-    fn render(
-        self,
-        status: StatusCode,
-        query: &str,
-        csrf: &str,
-        email: &str,
-        banner: &Banner<'_>,
-    ) -> Response {
-        match self {
-            Self::SignIn => PasswordPage::SignIn.render(status, query, csrf, email, banner),
-            Self::SignUp => PasswordPage::SignUp.render(status, query, csrf, email, banner),
-            Self::Confirm => pages::confirm(status, query, csrf, email, banner),
-        }
-    }
-
     /// The other field: a password as typed, a code without the spaces a
     /// paste brings.
     fn field(self, form: &Params) -> Option<&str> {
@@ -195,7 +172,7 @@ pub(super) async fn sign_in_form(
     };
     let email = params.get("email").unwrap_or_default();
     form_page(&headers, |csrf| {
-        PasswordPage::SignIn.render(StatusCode::OK, &auth.query(), csrf, email, &banner)
+        EmailForm::SignIn.render(StatusCode::OK, &auth.query(), csrf, email, &banner)
     })
 }
 
@@ -244,7 +221,7 @@ pub(super) async fn sign_up_form(
         Err(refusal) => return ui.refuse(refusal),
     };
     form_page(&headers, |csrf| {
-        PasswordPage::SignUp.render(StatusCode::OK, &auth.query(), csrf, "", &Banner::default())
+        EmailForm::SignUp.render(StatusCode::OK, &auth.query(), csrf, "", &Banner::default())
     })
 }
 
@@ -284,7 +261,7 @@ pub(super) async fn confirm_form(
     };
     let email = params.get("email").unwrap_or_default();
     form_page(&headers, |csrf| {
-        pages::confirm(
+        EmailForm::Confirm.render(
             StatusCode::OK,
             &auth.query(),
             csrf,

@@ -190,14 +190,16 @@ fn csrf_field(csrf: &str) -> String {
     )
 }
 
-/// The two pages that ask for an e-mail address and a password.
+/// The pages with a form that takes an e-mail address and one more field
+/// (a password, the confirmation code).
 #[derive(Debug, Clone, Copy)]
-pub(super) enum PasswordPage {
+pub(super) enum EmailForm {
     SignIn,
     SignUp,
+    Confirm,
 }
 
-impl PasswordPage {
+impl EmailForm {
     /// The page; `query` carries the authorize request.
     pub(super) fn render(
         self,
@@ -207,7 +209,6 @@ impl PasswordPage {
         email: &str,
         banner: &Banner<'_>,
     ) -> Response {
-        // (title and button, own path, password autocomplete, the other page's prompt, title, path)
         let (title, path, autocomplete, prompt, other, other_path) = match self {
             Self::SignIn => (
                 "Sign in",
@@ -225,6 +226,7 @@ impl PasswordPage {
                 "Sign in",
                 "/login",
             ),
+            Self::Confirm => return confirm(status, query, csrf, email, banner),
         };
         let body = format!(
             "<h1>{title}</h1>{banner}\
@@ -243,8 +245,7 @@ impl PasswordPage {
     }
 }
 
-/// The confirmation page.
-pub(super) fn confirm(
+fn confirm(
     status: StatusCode,
     query: &str,
     csrf: &str,
