@@ -229,16 +229,12 @@ impl EmailForm {
             Self::Confirm => return confirm(status, query, csrf, email, banner),
         };
         let body = format!(
-            "<h1>{title}</h1>{banner}\
-             <form method=\"post\" action=\"{action}\">{csrf}\
-             <label>E-mail address<input type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required autofocus></label>\
+            "<h1>{title}</h1>{banner}{form}\
              <label>Password<input type=\"password\" name=\"password\" autocomplete=\"{autocomplete}\" required></label>\
              <button type=\"submit\">{title}</button></form>\
              <p>{prompt} <a href=\"{link}\">{other}</a></p>",
             banner = banner.html(),
-            action = escape(&format!("{path}?{query}")),
-            csrf = csrf_field(csrf),
-            email = escape(email),
+            form = email_form_start(&format!("{path}?{query}"), csrf, email, " autofocus"),
             link = escape(&format!("{other_path}?{query}")),
         );
         page(status, title, "", &body)
@@ -256,16 +252,25 @@ fn confirm(
         "<h1>Confirm your account</h1>{banner}\
          <p>We have sent a code by e-mail. Enter it below to confirm your account. \
          (Locally, the e-mail is printed on the terminal and listed at <a href=\"/_local/mail\">/_local/mail</a>.)</p>\
-         <form method=\"post\" action=\"{action}\">{csrf}\
-         <label>E-mail address<input type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required></label>\
+{form}\
          <label>Verification code<input type=\"text\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required autofocus></label>\
          <button type=\"submit\">Confirm account</button></form>",
         banner = banner.html(),
-        action = escape(&format!("/confirm?{query}")),
-        csrf = csrf_field(csrf),
-        email = escape(email),
+        form = email_form_start(&format!("/confirm?{query}"), csrf, email, ""),
     );
     page(status, "Confirm your account", "", &body)
+}
+
+/// A form posting to `action`, its CSRF field and the e-mail address field
+/// (`autofocus` is `" autofocus"` where the e-mail comes first, else empty).
+fn email_form_start(action: &str, csrf: &str, email: &str, autofocus: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}\">{csrf}\
+         <label>E-mail address<input type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required{autofocus}></label>",
+        action = escape(action),
+        csrf = csrf_field(csrf),
+        email = escape(email),
+    )
 }
 
 /// The local outbox.
