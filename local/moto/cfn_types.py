@@ -19,7 +19,7 @@ them).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from moto.apigateway.models import apigateway_backends
 from moto.cloudformation import parsing
@@ -49,18 +49,43 @@ class _Handler:
 
     A plain mixin: moto lists only *direct* subclasses of CloudFormationModel,
     so each resource class names CloudFormationModel itself as a base too.
+
+    What moto calls on a resource class (`cloudformation_type()`,
+    `create_from_cloudformation_json`, `update_from_cloudformation_json`, ...)
+    is defined here once; a resource class states only what is particular to
+    it: the class attributes below and the hooks those call (`_create`,
+    `_replaces`, `_update`, `_replace`).  The hooks are classmethods given the
+    resource being updated (`original`): moto updates through the class the
+    template names now, which is not the resource's own class when a logical
+    id changed its type.
     """
 
+    TYPE: ClassVar[str]  # the CloudFormation resource type
+    NAME_PROPERTY: ClassVar[str] = ""  # the property that names the resource, if any
+    PHYSICAL_ID: ClassVar[str]  # the attribute holding the physical id (what Ref gives)
     ATTRIBUTES: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Runs inside type.__new__, before moto's metaclass reads `__module__`.
+        cls.__module__ = _MODULE
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any]):
         self.account_id = account_id
         self.region_name = region_name
         self.props = props
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @property
+    def physical_resource_id(self) -> str:
+        return getattr(self, self.PHYSICAL_ID)
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
@@ -76,6 +101,54 @@ class _Handler:
 
     def _attribute(self, name: str) -> Any:
         raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str, **kwargs: Any,
+    ) -> "_Handler":
+        return cls._create(resource_name, _props(cloudformation_json), account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: "_Handler", new_resource_name: str,
+        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> "_Handler":
+        props = _props(cloudformation_json)
+        if cls._replaces(original_resource, new_resource_name, props):
+            return cls._replace(original_resource, new_resource_name, props, account_id, region_name)
+        cls._update(original_resource, new_resource_name, props, account_id, region_name)
+        original_resource.props = props
+        return original_resource
+
+    @classmethod
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "_Handler":
+        """Makes the resource in moto's backend and returns its handler."""
+        raise NotImplementedError
+
+    @classmethod
+    def _replaces(cls, original: "_Handler", name: str, props: dict[str, Any]) -> bool:
+        """Whether the update needs a new resource; by default it is made in place."""
+        return False
+
+    @classmethod
+    def _update(
+        cls, original: "_Handler", name: str, props: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        """Applies an in-place update to the backend; by default there is nothing to apply."""
+
+    @classmethod
+    def _replace(
+        cls, original: "_Handler", name: str, props: dict[str, Any], account_id: str, region_name: str
+    ) -> "_Handler":
+        # Replacement, in CloudFormation's order: the new resource first, then the old one goes.
+        new = cls._create(name, props, account_id, region_name)
+        original.delete(account_id, region_name)
+        return new
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Removes the resource from moto's backend."""
+        raise NotImplementedError
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
@@ -102,26 +175,15 @@ def _cognito(account_id: str, region_name: str) -> Any:
 class UserPool(_Handler, CloudFormationModel):
     """AWS::Cognito::UserPool. Ref = pool id. Updates in place, as CloudFormation does."""
 
-    __module__ = _MODULE
-
+    TYPE = "AWS::Cognito::UserPool"
+    NAME_PROPERTY = "UserPoolName"
+    PHYSICAL_ID = "pool_id"
     ATTRIBUTES = ("Arn", "ProviderName", "ProviderURL", "UserPoolId")
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "UserPoolName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Cognito::UserPool"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], pool: Any):
         super().__init__(account_id, region_name, props)
         self.pool_id = pool.id
         self.arn = pool.arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.pool_id
 
     @staticmethod
     def _config(props: dict[str, Any]) -> dict[str, Any]:
@@ -130,27 +192,17 @@ class UserPool(_Handler, CloudFormationModel):
         return _without(props, "UserPoolName", "EnabledMfas")
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "UserPool":
-        props = _props(cloudformation_json)
-        pool = _cognito(account_id, region_name).create_user_pool(
-            resource_name, cls._config(props)
-        )
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "UserPool":
+        pool = _cognito(account_id, region_name).create_user_pool(name, cls._config(props))
         return cls(account_id, region_name, props, pool)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "UserPool", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "UserPool":
-        props = _props(cloudformation_json)
+    def _update(
+        cls, original: "UserPool", name: str, props: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         backend = _cognito(account_id, region_name)
-        backend.update_user_pool(original_resource.pool_id, cls._config(props))
-        backend.describe_user_pool(original_resource.pool_id).name = new_resource_name
-        original_resource.props = props
-        return original_resource
+        backend.update_user_pool(original.pool_id, cls._config(props))
+        backend.describe_user_pool(original.pool_id).name = name
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = _cognito(account_id, region_name)
@@ -183,27 +235,16 @@ class UserPoolClient(_Handler, CloudFormationModel):
     left out go back to their defaults).
     """
 
-    __module__ = _MODULE
-
+    TYPE = "AWS::Cognito::UserPoolClient"
+    NAME_PROPERTY = "ClientName"
+    PHYSICAL_ID = "client_id"
     ATTRIBUTES = ("ClientId", "ClientSecret", "Name")
     REPLACING = ("GenerateSecret", "UserPoolId")
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "ClientName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Cognito::UserPoolClient"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], client: Any):
         super().__init__(account_id, region_name, props)
         self.pool_id = client.user_pool_id
         self.client_id = client.id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.client_id
 
     def _client(self) -> Any:
         pool = _cognito(self.account_id, self.region_name).describe_user_pool(self.pool_id)
@@ -216,34 +257,25 @@ class UserPoolClient(_Handler, CloudFormationModel):
         return config
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "UserPoolClient":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "UserPoolClient":
         client = _cognito(account_id, region_name).create_user_pool_client(
             props["UserPoolId"],
             _truthy(props.get("GenerateSecret", False)),
-            cls._config(resource_name, props),
+            cls._config(name, props),
         )
         return cls(account_id, region_name, props, client)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "UserPoolClient", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "UserPoolClient":
-        props = _props(cloudformation_json)
-        old = original_resource.props
-        if any(_truthy(props.get(k)) != _truthy(old.get(k)) if k == "GenerateSecret"
-               else props.get(k) != old.get(k) for k in cls.REPLACING):
-            # Replacement: the new client first, then the old one goes.
-            new = cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-            original_resource.delete(account_id, region_name)
-            return new
-        client = original_resource._client()
+    def _replaces(cls, original: "UserPoolClient", name: str, props: dict[str, Any]) -> bool:
+        old = original.props
+        return any(_truthy(props.get(k)) != _truthy(old.get(k)) if k == "GenerateSecret"
+                   else props.get(k) != old.get(k) for k in cls.REPLACING)
+
+    @classmethod
+    def _update(
+        cls, original: "UserPoolClient", name: str, props: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        client = original._client()
         defaults = {
             "AllowedOAuthFlowsUserPoolClient": False,
             "AuthSessionValidity": 3,
@@ -251,9 +283,7 @@ class UserPoolClient(_Handler, CloudFormationModel):
             "EnableTokenRevocation": True,
             "RefreshTokenValidity": 30,
         }
-        client.extended_config = {**defaults, **cls._config(new_resource_name, props)}
-        original_resource.props = props
-        return original_resource
+        client.extended_config = {**defaults, **cls._config(name, props)}
 
     def delete(self, account_id: str, region_name: str) -> None:
         pool = _cognito(account_id, region_name).user_pools.get(self.pool_id)
@@ -279,29 +309,17 @@ class UserPoolDomain(_Handler, CloudFormationModel):
     as it does in AWS.
     """
 
-    __module__ = _MODULE
-
+    TYPE = "AWS::Cognito::UserPoolDomain"
+    PHYSICAL_ID = "domain"
     ATTRIBUTES = ("CloudFrontDistribution",)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Cognito::UserPoolDomain"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any]):
         super().__init__(account_id, region_name, props)
         self.domain = props["Domain"]
         self.pool_id = props["UserPoolId"]
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.domain
-
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "UserPoolDomain":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "UserPoolDomain":
         backend = _cognito(account_id, region_name)
         if props["Domain"] in backend.user_pool_domains:
             raise InvalidParameterException("Domain already associated with another user pool.")
@@ -313,19 +331,8 @@ class UserPoolDomain(_Handler, CloudFormationModel):
         return cls(account_id, region_name, props)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "UserPoolDomain", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "UserPoolDomain":
-        props = _props(cloudformation_json)
-        if (props["Domain"], props["UserPoolId"]) == (original_resource.domain, original_resource.pool_id):
-            original_resource.props = props
-            return original_resource
-        new = cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-        original_resource.delete(account_id, region_name)
-        return new
+    def _replaces(cls, original: "UserPoolDomain", name: str, props: dict[str, Any]) -> bool:
+        return (props["Domain"], props["UserPoolId"]) != (original.domain, original.pool_id)
 
     def delete(self, account_id: str, region_name: str) -> None:
         _cognito(account_id, region_name).user_pool_domains.pop(self.domain, None)
@@ -351,37 +358,22 @@ def _truthy(value: Any) -> bool:
 class RestApi(_Handler, CloudFormationModel):
     """AWS::ApiGateway::RestApi (replaces moto's, which is never deleted)."""
 
-    __module__ = _MODULE
-
+    TYPE = "AWS::ApiGateway::RestApi"
+    NAME_PROPERTY = "Name"
+    PHYSICAL_ID = "api_id"
     ATTRIBUTES = ("RestApiId", "RootResourceId")
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::RestApi"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], api: Any):
         super().__init__(account_id, region_name, props)
         self.api_id = api.id
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.api_id
-
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "RestApi":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "RestApi":
         endpoint = props.get("EndpointConfiguration")
         api = _apigw(account_id, region_name).create_rest_api(
             # moto's own RestAPI class comes first in its name-property lookup
             # and names the property "RestApi", so read `Name` here.
-            name=props.get("Name") or resource_name,
+            name=props.get("Name") or name,
             description=props.get("Description", ""),
             endpoint_configuration={"types": endpoint["Types"]} if endpoint and "Types" in endpoint else None,
             policy=json.dumps(props["Policy"]) if isinstance(props.get("Policy"), dict) else props.get("Policy"),
@@ -389,16 +381,12 @@ class RestApi(_Handler, CloudFormationModel):
         return cls(account_id, region_name, props, api)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "RestApi", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "RestApi":
-        props = _props(cloudformation_json)
-        api = _apigw(account_id, region_name).get_rest_api(original_resource.api_id)
-        api.name = props.get("Name") or new_resource_name
+    def _update(
+        cls, original: "RestApi", name: str, props: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        api = _apigw(account_id, region_name).get_rest_api(original.api_id)
+        api.name = props.get("Name") or name
         api.description = props.get("Description", "")
-        original_resource.props = props
-        return original_resource
 
     def delete(self, account_id: str, region_name: str) -> None:
         _apigw(account_id, region_name).apis.pop(self.api_id, None)
@@ -413,29 +401,17 @@ class RestApi(_Handler, CloudFormationModel):
 class ApiResource(_Handler, CloudFormationModel):
     """AWS::ApiGateway::Resource. All properties replace, as in CloudFormation."""
 
-    __module__ = _MODULE
-
+    TYPE = "AWS::ApiGateway::Resource"
+    PHYSICAL_ID = "resource_id"
     ATTRIBUTES = ("ResourceId",)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Resource"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], resource: Any):
         super().__init__(account_id, region_name, props)
         self.api_id = props["RestApiId"]
         self.resource_id = resource.id
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.resource_id
-
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "ApiResource":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "ApiResource":
         resource = _apigw(account_id, region_name).create_resource(
             function_id=props["RestApiId"],
             parent_resource_id=props["ParentId"],
@@ -444,17 +420,8 @@ class ApiResource(_Handler, CloudFormationModel):
         return cls(account_id, region_name, props, resource)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "ApiResource", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "ApiResource":
-        if _props(cloudformation_json) == original_resource.props:
-            return original_resource
-        new = cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-        original_resource.delete(account_id, region_name)
-        return new
+    def _replaces(cls, original: "ApiResource", name: str, props: dict[str, Any]) -> bool:
+        return props != original.props
 
     def delete(self, account_id: str, region_name: str) -> None:
         api = _apigw(account_id, region_name).apis.get(self.api_id)
@@ -473,11 +440,7 @@ class ApiMethod(_Handler, CloudFormationModel):
     and supports update and delete.
     """
 
-    __module__ = _MODULE
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Method"
+    TYPE = "AWS::ApiGateway::Method"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any]):
         super().__init__(account_id, region_name, props)
@@ -490,11 +453,7 @@ class ApiMethod(_Handler, CloudFormationModel):
         return f"{self.api_id}-{self.resource_id}-{self.http_method}"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "ApiMethod":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "ApiMethod":
         backend = _apigw(account_id, region_name)
         backend.put_method(
             function_id=props["RestApiId"],
@@ -525,14 +484,18 @@ class ApiMethod(_Handler, CloudFormationModel):
         return cls(account_id, region_name, props)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "ApiMethod", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    def _replaces(cls, original: "ApiMethod", name: str, props: dict[str, Any]) -> bool:
+        return True
+
+    @classmethod
+    def _replace(
+        cls, original: "ApiMethod", name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "ApiMethod":
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+        # The old method goes first: the new one is usually put under the same
+        # resource and HTTP method, so deleting the old one afterwards would
+        # remove the new one.
+        original.delete(account_id, region_name)
+        return cls._create(name, props, account_id, region_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
         api = _apigw(account_id, region_name).apis.get(self.api_id)
@@ -544,13 +507,9 @@ class ApiMethod(_Handler, CloudFormationModel):
 class ApiDeployment(_Handler, CloudFormationModel):
     """AWS::ApiGateway::Deployment. Ref = deployment id (moto's gave an object)."""
 
-    __module__ = _MODULE
-
+    TYPE = "AWS::ApiGateway::Deployment"
+    PHYSICAL_ID = "deployment_id"
     ATTRIBUTES = ("DeploymentId",)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Deployment"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], deployment: Any):
         super().__init__(account_id, region_name, props)
@@ -558,16 +517,8 @@ class ApiDeployment(_Handler, CloudFormationModel):
         self.deployment_id = deployment.id
         self.stage_name = props.get("StageName")
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.deployment_id
-
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "ApiDeployment":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "ApiDeployment":
         deployment = _apigw(account_id, region_name).create_deployment(
             function_id=props["RestApiId"],
             name=props.get("StageName"),
@@ -576,19 +527,8 @@ class ApiDeployment(_Handler, CloudFormationModel):
         return cls(account_id, region_name, props, deployment)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "ApiDeployment", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "ApiDeployment":
-        props = _props(cloudformation_json)
-        if _without(props, "Description") == _without(original_resource.props, "Description"):
-            original_resource.props = props
-            return original_resource
-        new = cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
-        original_resource.delete(account_id, region_name)
-        return new
+    def _replaces(cls, original: "ApiDeployment", name: str, props: dict[str, Any]) -> bool:
+        return _without(props, "Description") != _without(original.props, "Description")
 
     def delete(self, account_id: str, region_name: str) -> None:
         api = _apigw(account_id, region_name).apis.get(self.api_id)
@@ -605,35 +545,21 @@ class ApiDeployment(_Handler, CloudFormationModel):
 class ApiStage(_Handler, CloudFormationModel):
     """AWS::ApiGateway::Stage (unknown to moto). Ref = stage name."""
 
-    __module__ = _MODULE
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "StageName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Stage"
+    TYPE = "AWS::ApiGateway::Stage"
+    NAME_PROPERTY = "StageName"
+    PHYSICAL_ID = "stage_name"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], name: str):
         super().__init__(account_id, region_name, props)
         self.api_id = props["RestApiId"]
         self.stage_name = name
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.stage_name
-
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "ApiStage":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "ApiStage":
         tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])}
         stage = _apigw(account_id, region_name).create_stage(
             function_id=props["RestApiId"],
-            stage_name=resource_name,
+            stage_name=name,
             deploymentId=props["DeploymentId"],
             variables=props.get("Variables"),
             description=props.get("Description", ""),
@@ -641,7 +567,7 @@ class ApiStage(_Handler, CloudFormationModel):
             tracing_enabled=_truthy(props.get("TracingEnabled")),
         )
         stage.method_settings = cls._method_settings(stage, props)
-        return cls(account_id, region_name, props, resource_name)
+        return cls(account_id, region_name, props, name)
 
     # CloudFormation's MethodSettings keys -> GetStage's methodSettings keys.
     _SETTINGS = {
@@ -668,25 +594,19 @@ class ApiStage(_Handler, CloudFormationModel):
         return settings
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "ApiStage", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "ApiStage":
-        props = _props(cloudformation_json)
-        if (props["RestApiId"], new_resource_name) != (original_resource.api_id, original_resource.stage_name):
-            new = cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-            original_resource.delete(account_id, region_name)
-            return new
-        stage = _apigw(account_id, region_name).get_stage(original_resource.api_id, original_resource.stage_name)
+    def _replaces(cls, original: "ApiStage", name: str, props: dict[str, Any]) -> bool:
+        return (props["RestApiId"], name) != (original.api_id, original.stage_name)
+
+    @classmethod
+    def _update(
+        cls, original: "ApiStage", name: str, props: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        stage = _apigw(account_id, region_name).get_stage(original.api_id, original.stage_name)
         stage.deployment_id = props["DeploymentId"]
         stage.variables = props.get("Variables") or {}
         stage.description = props.get("Description", "")
         stage.tracing_enabled = _truthy(props.get("TracingEnabled"))
         stage.method_settings = cls._method_settings(stage, props)
-        original_resource.props = props
-        return original_resource
 
     def delete(self, account_id: str, region_name: str) -> None:
         api = _apigw(account_id, region_name).apis.get(self.api_id)
@@ -700,26 +620,15 @@ class ApiAuthorizer(_Handler, CloudFormationModel):
     Updates in place except a new `RestApiId`, which replaces it.
     """
 
-    __module__ = _MODULE
-
+    TYPE = "AWS::ApiGateway::Authorizer"
+    NAME_PROPERTY = "Name"
+    PHYSICAL_ID = "authorizer_id"
     ATTRIBUTES = ("AuthorizerId",)
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Authorizer"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], authorizer: Any):
         super().__init__(account_id, region_name, props)
         self.api_id = props["RestApiId"]
         self.authorizer_id = authorizer.id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.authorizer_id
 
     @staticmethod
     def _fields(props: dict[str, Any]) -> dict[str, Any]:
@@ -735,40 +644,28 @@ class ApiAuthorizer(_Handler, CloudFormationModel):
         }
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "ApiAuthorizer":
-        props = _props(cloudformation_json)
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "ApiAuthorizer":
         fields = cls._fields(props)
         # moto's create_authorizer spells this keyword "identiy_...".
         fields["identiy_validation_expression"] = fields.pop("identity_validation_expression")
         authorizer = _apigw(account_id, region_name).create_authorizer(
-            props["RestApiId"], resource_name, props["Type"], **fields
+            props["RestApiId"], name, props["Type"], **fields
         )
         return cls(account_id, region_name, props, authorizer)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "ApiAuthorizer", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "ApiAuthorizer":
-        props = _props(cloudformation_json)
-        if props["RestApiId"] != original_resource.api_id:
-            new = cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-            original_resource.delete(account_id, region_name)
-            return new
-        authorizer = _apigw(account_id, region_name).get_authorizer(
-            original_resource.api_id, original_resource.authorizer_id
-        )
-        authorizer.name = new_resource_name
+    def _replaces(cls, original: "ApiAuthorizer", name: str, props: dict[str, Any]) -> bool:
+        return props["RestApiId"] != original.api_id
+
+    @classmethod
+    def _update(
+        cls, original: "ApiAuthorizer", name: str, props: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        authorizer = _apigw(account_id, region_name).get_authorizer(original.api_id, original.authorizer_id)
+        authorizer.name = name
         authorizer.type = props["Type"]
         for key, value in cls._fields(props).items():
             setattr(authorizer, key, value)
-        original_resource.props = props
-        return original_resource
 
     def delete(self, account_id: str, region_name: str) -> None:
         api = _apigw(account_id, region_name).apis.get(self.api_id)
@@ -795,19 +692,12 @@ class BucketPolicy(_Handler, CloudFormationModel):
     to this loopback server.
     """
 
-    __module__ = _MODULE
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
+    TYPE = "AWS::S3::BucketPolicy"
+    PHYSICAL_ID = "bucket"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any]):
         super().__init__(account_id, region_name, props)
         self.bucket = props["Bucket"]
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.bucket
 
     def _backend(self) -> Any:
         return s3_backends[self.account_id][get_partition(self.region_name)]
@@ -818,25 +708,23 @@ class BucketPolicy(_Handler, CloudFormationModel):
         self._backend().put_bucket_policy(self.bucket, text.encode("utf-8"))
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "BucketPolicy":
-        policy = cls(account_id, region_name, _props(cloudformation_json))
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "BucketPolicy":
+        policy = cls(account_id, region_name, props)
         policy._put()
         return policy
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "BucketPolicy", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    def _replaces(cls, original: "BucketPolicy", name: str, props: dict[str, Any]) -> bool:
+        return True
+
+    @classmethod
+    def _replace(
+        cls, original: "BucketPolicy", name: str, props: dict[str, Any], account_id: str, region_name: str
     ) -> "BucketPolicy":
-        props = _props(cloudformation_json)
-        if props["Bucket"] != original_resource.bucket:
-            original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(
-            new_resource_name, cloudformation_json, account_id, region_name
-        )
+        # On the same bucket the new policy is put over the old one.
+        if props["Bucket"] != original.bucket:
+            original.delete(account_id, region_name)
+        return cls._create(name, props, account_id, region_name)
 
     def delete(self, account_id: str, region_name: str) -> None:
         backend = self._backend()
@@ -854,19 +742,12 @@ class LambdaPermission(_Handler, CloudFormationModel):
     was never removed: a permission dropped from the template stayed on the
     function).  Any property change replaces it, as in CloudFormation."""
 
-    __module__ = _MODULE
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Lambda::Permission"
+    TYPE = "AWS::Lambda::Permission"
+    PHYSICAL_ID = "sid"
 
     def __init__(self, account_id: str, region_name: str, props: dict[str, Any], sid: str):
         super().__init__(account_id, region_name, props)
         self.sid = sid
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.sid
 
     def _function(self) -> Any:
         from moto.awslambda.models import lambda_backends
@@ -874,23 +755,14 @@ class LambdaPermission(_Handler, CloudFormationModel):
         return lambda_backends[self.account_id][self.region_name].get_function(self.props["FunctionName"])
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls, resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str, **kwargs: Any,
-    ) -> "LambdaPermission":
-        props = _props(cloudformation_json)
-        permission = cls(account_id, region_name, props, resource_name)
-        permission._function().policy.add_statement(raw=json.dumps({**props, "StatementId": resource_name}))
+    def _create(cls, name: str, props: dict[str, Any], account_id: str, region_name: str) -> "LambdaPermission":
+        permission = cls(account_id, region_name, props, name)
+        permission._function().policy.add_statement(raw=json.dumps({**props, "StatementId": name}))
         return permission
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: "LambdaPermission", new_resource_name: str,
-        cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-    ) -> "LambdaPermission":
-        new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-        original_resource.delete(account_id, region_name)
-        return new
+    def _replaces(cls, original: "LambdaPermission", name: str, props: dict[str, Any]) -> bool:
+        return True
 
     def delete(self, account_id: str, region_name: str) -> None:
         try:

@@ -169,10 +169,7 @@ def create_change_set_like_cloudformation(original: Any) -> Any:
         change_set = self.change_sets[change_set_id]
         stack = self.stacks[stack_id]
         if change_set_type == "UPDATE":
-            unchanged = stack.template_dict == template_dict and resolved_parameters(
-                stack.template_dict, stack.parameters
-            ) == resolved_parameters(template_dict, parameters)
-            if unchanged:
+            if _unchanged(stack, template_dict, parameters):
                 change_set.status = "FAILED"
                 change_set.execution_status = "UNAVAILABLE"
                 change_set.status_reason = (
@@ -188,6 +185,14 @@ def create_change_set_like_cloudformation(original: Any) -> Any:
         return change_set_id, stack_id
 
     return create_change_set
+
+
+def _unchanged(stack: Any, template: dict[str, Any], parameters: dict[str, Any]) -> bool:
+    """Nothing to change: the stack already has this template and the same
+    parameter values (given or default)."""
+    return stack.template_dict == template and resolved_parameters(
+        stack.template_dict, stack.parameters
+    ) == resolved_parameters(template, parameters)
 
 
 def _previous_values(stack: Any, template: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
@@ -292,9 +297,13 @@ _NAMED_IAM = {
 }
 
 
-def _check_capabilities(template: dict[str, Any], capabilities: list[str]) -> None:
-    """A template with IAM resources needs CAPABILITY_IAM, or
+def _check_capabilities(request: Any, body: str | None) -> None:
+    """A request's template with IAM resources needs CAPABILITY_IAM, or
     CAPABILITY_NAMED_IAM when it names them (moto asked for neither)."""
+    if not body:
+        return
+    template = cfn_models.Stack.parse_template(body)
+    capabilities = request._get_param("Capabilities") or []
     resources = (template.get("Resources") or {}).values()
     iam = [r for r in resources if str(r.get("Type", "")).startswith("AWS::IAM::")]
     if not iam:
@@ -316,8 +325,7 @@ def create_change_set_checks(original: Any) -> Any:
         body = self._get_param("TemplateBody")
         if not body and self._get_bool_param("UsePreviousTemplate", False):
             body = self.cloudformation_backend.get_stack(self._get_param("StackName")).template
-        if body:
-            _check_capabilities(cfn_models.Stack.parse_template(body), self._get_param("Capabilities") or [])
+        _check_capabilities(self, body)
         return original(self)
 
     return create_change_set
@@ -405,9 +413,7 @@ def update_stack_like_cloudformation(self: Any, name: str, template: str, role_a
     direct = _Direct(template, resolved)
     direct.parameters = _previous_values(stack, direct.template_dict, resolved)
     _validate_template(self, stack.name, direct.template_dict, direct.parameters)
-    if stack.template_dict == direct.template_dict and resolved_parameters(
-        stack.template_dict, stack.parameters
-    ) == resolved_parameters(direct.template_dict, direct.parameters):
+    if _unchanged(stack, direct.template_dict, direct.parameters):
         raise ValidationError(message="No updates are to be performed.")
     stack.last_updated_time = utcnow()
     run_update(stack, direct)
@@ -420,9 +426,7 @@ def create_stack_checks(original: Any) -> Any:
     """CreateStack/UpdateStack refuse IAM resources without the IAM capability."""
 
     def handler(self: Any) -> Any:
-        body = self._get_param("TemplateBody")
-        if body:
-            _check_capabilities(cfn_models.Stack.parse_template(body), self._get_param("Capabilities") or [])
+        _check_capabilities(self, self._get_param("TemplateBody"))
         return original(self)
 
     return handler

@@ -45,7 +45,9 @@ def _client_request_token() -> str | None:
     return getattr(_REQUEST, "token", None)
 
 
-def _stack_event(stack: Any, status: str, reason: str | None = None) -> None:
+def _stack_status(stack: Any, status: str, reason: str | None = None) -> None:
+    """The stack enters `status`, with its stack event."""
+    stack.status = status
     stack._add_stack_event(status, resource_status_reason=reason)
     stack.events[-1].client_request_token = _client_request_token()
     if status.endswith(("_FAILED", "ROLLBACK_IN_PROGRESS")) and reason:
@@ -86,6 +88,11 @@ def _statuses(stack: Any) -> dict[str, str]:
 def _known_type(stack: Any, logical_id: str) -> str:
     resource = stack.resource_map._parsed_resources.get(logical_id)
     return getattr(resource, "cf_resource_type", "") or ""
+
+
+def find_stack(backend: Any, name_or_id: str) -> Any | None:
+    """A stack of the backend by name or stack id; None when there is none."""
+    return next((s for s in backend.stacks.values() if name_or_id in (s.name, s.stack_id)), None)
 
 
 def is_resource(value: Any) -> bool:
@@ -219,38 +226,39 @@ def _delete_all(stack: Any, resources: dict[str, Any], only: list[str] | None = 
 # --------------------------------------------------------------------------
 
 
-def run_create(stack: Any, change_set: Any) -> None:
-    """A first create: resources in dependency order; on failure, roll back
-    (delete what was made) and settle in ROLLBACK_COMPLETE."""
+def _take_template(stack: Any, change_set: Any) -> None:
+    """The stack takes the change set's template and parameters."""
     stack.template = change_set.template
     stack._parse_template()
     stack.description = stack.template_dict.get("Description")
     stack.parameters = dict(change_set.parameters)
+
+
+def run_create(stack: Any, change_set: Any) -> None:
+    """A first create: resources in dependency order; on failure, roll back
+    (delete what was made) and settle in ROLLBACK_COMPLETE."""
+    _take_template(stack, change_set)
     stack.resource_map = stack._create_resource_map()
     stack.resource_map.tags.update(
         {"aws:cloudformation:stack-name": stack.name, "aws:cloudformation:stack-id": stack.stack_id}
     )
-    stack.status = "CREATE_IN_PROGRESS"
-    _stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
+    _stack_status(stack, "CREATE_IN_PROGRESS", "User Initiated")
     resources = stack.resource_map._resource_json_map
     try:
         for logical_id in dependency_order(resources):
             _create_one(stack, logical_id)
     except _ResourceFailed as failure:
-        stack.status = "ROLLBACK_IN_PROGRESS"
-        _stack_event(
+        _stack_status(
             stack,
             "ROLLBACK_IN_PROGRESS",
             f"The following resource(s) failed to create: [{failure.logical_id}]. Rollback requested by user.",
         )
         failed = _delete_all(stack, resources)
         _settle(stack, keep_outputs=False)
-        stack.status = "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE"
-        _stack_event(stack, stack.status)
+        _stack_status(stack, "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE")
         return
     _settle(stack, keep_outputs=True)
-    stack.status = "CREATE_COMPLETE"
-    _stack_event(stack, "CREATE_COMPLETE")
+    _stack_status(stack, "CREATE_COMPLETE")
 
 
 def _load_template(resource_map: Any, template: dict[str, Any], parameters: dict[str, Any]) -> None:
@@ -275,8 +283,7 @@ def run_update(stack: Any, change_set: Any) -> None:
     new_template = change_set.template_dict
     diff = resource_map.build_resource_diff(new_template, change_set.parameters)
     resource_map.testkit_settled = False
-    stack.status = "UPDATE_IN_PROGRESS"
-    _stack_event(stack, "UPDATE_IN_PROGRESS", "User Initiated")
+    _stack_status(stack, "UPDATE_IN_PROGRESS", "User Initiated")
     _load_template(resource_map, new_template, change_set.parameters)
     new_resources = new_template["Resources"]
     added: list[str] = []
@@ -293,8 +300,7 @@ def run_update(stack: Any, change_set: Any) -> None:
                     to_modify |= {d for d in new_resources if logical_id in dependencies(new_resources, d)}
     except _ResourceFailed as failure:
         verb = "create" if failure.logical_id in added else "update"
-        stack.status = "UPDATE_ROLLBACK_IN_PROGRESS"
-        _stack_event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", f"The following resource(s) failed to {verb}: [{failure.logical_id}]. ")
+        _stack_status(stack, "UPDATE_ROLLBACK_IN_PROGRESS", f"The following resource(s) failed to {verb}: [{failure.logical_id}]. ")
         _delete_all(stack, new_resources, only=added)
         _load_template(resource_map, old_template, old_parameters)
         for logical_id in modified:
@@ -303,23 +309,17 @@ def run_update(stack: Any, change_set: Any) -> None:
             except _ResourceFailed:
                 pass  # best effort: the stack still settles, as its events say
         _settle(stack, keep_outputs=True)
-        stack.status = "UPDATE_ROLLBACK_COMPLETE"
-        _stack_event(stack, "UPDATE_ROLLBACK_COMPLETE")
+        _stack_status(stack, "UPDATE_ROLLBACK_COMPLETE")
         return
-    stack.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
-    _stack_event(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    _stack_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
     old_resources = old_template.get("Resources", {})
     # Deleting needs the old definitions; the resource map already holds the new ones.
     resource_map._resource_json_map = {**old_resources, **new_resources}
     _delete_all(stack, old_resources, only=diff["Remove"])
     resource_map._resource_json_map = new_resources
-    stack.template = change_set.template
-    stack._parse_template()
-    stack.description = stack.template_dict.get("Description")
-    stack.parameters = dict(change_set.parameters)
+    _take_template(stack, change_set)
     _settle(stack, keep_outputs=True)
-    stack.status = "UPDATE_COMPLETE"
-    _stack_event(stack, "UPDATE_COMPLETE")
+    _stack_status(stack, "UPDATE_COMPLETE")
 
 
 # --------------------------------------------------------------------------
@@ -332,25 +332,20 @@ def delete_stack_fails_like_cloudformation(self: Any, name_or_stack_id: str) -> 
     resource that cannot go (a bucket with objects) is DELETE_FAILED with the
     reason and the stack DELETE_FAILED, still listed; deleting again after
     fixing it finishes the job."""
-    stack = next(
-        (s for s in self.stacks.values() if name_or_stack_id in (s.name, s.stack_id)), None
-    )
+    stack = find_stack(self, name_or_stack_id)
     if stack is None:
         return  # DeleteStack of a stack that does not exist succeeds silently
-    stack.status = "DELETE_IN_PROGRESS"
     stack.stack_status_reason = None
     stack.deletion_time = utcnow()
-    _stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+    _stack_status(stack, "DELETE_IN_PROGRESS", "User Initiated")
     stack.resource_map.testkit_settled = True  # outputs keep their last values
     failed = _delete_all(stack, stack.resource_map._resource_json_map)
     if failed:
-        stack.status = "DELETE_FAILED"
-        _stack_event(
+        _stack_status(
             stack, "DELETE_FAILED", f"The following resource(s) failed to delete: [{', '.join(failed)}]. "
         )
         return
-    stack.status = "DELETE_COMPLETE"
-    _stack_event(stack, "DELETE_COMPLETE")
+    _stack_status(stack, "DELETE_COMPLETE")
     for export in stack.exports:
         self.exports.pop(export.name, None)
     self.stacks.pop(stack.stack_id, None)

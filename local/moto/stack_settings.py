@@ -24,11 +24,11 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.core.responses import ActionResult
 
+from stack_operations import find_stack
+
 
 def _stack(backend: Any, name_or_id: str) -> Any:
-    stack = next(
-        (s for s in backend.stacks.values() if name_or_id in (s.name, s.stack_id)), None
-    )
+    stack = find_stack(backend, name_or_id)
     if stack is None:
         raise ValidationError(name_or_id)
     return stack
@@ -45,11 +45,7 @@ def delete_stack_refused_when_protected(original: Any) -> Any:
     """Restores: a stack with termination protection cannot be deleted."""
 
     def handler(self: Any) -> Any:
-        name_or_id = self._get_param("StackName")
-        stack = next(
-            (s for s in self.cloudformation_backend.stacks.values() if name_or_id in (s.name, s.stack_id)),
-            None,
-        )
+        stack = find_stack(self.cloudformation_backend, self._get_param("StackName"))
         if stack is not None and stack.enable_termination_protection:
             raise ValidationError(
                 message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
