@@ -290,8 +290,6 @@ pub(crate) struct Swap {
     /// The deployed function's name.
     pub(crate) name: String,
     pub(crate) outcome: Outcome,
-    /// The log group the function writes to (its `LoggingConfig`).
-    pub(crate) log_group: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,7 +449,7 @@ pub(crate) async fn reconcile(
         }
         let expected = code_sha256(&target.package.zip);
         let live = live_code(&aws.lambda, &target.name).await?;
-        if live.code_sha256 == expected {
+        if live == expected {
             continue;
         }
         eprintln!(
@@ -557,13 +555,8 @@ pub(crate) fn code_sha256(zip: &[u8]) -> String {
     aws_smithy_types::base64::encode(sha2::Sha256::digest(zip))
 }
 
-/// What Lambda says of a function's code and logs.
-struct Live {
-    code_sha256: String,
-    log_group: String,
-}
-
-async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Result<Live> {
+/// The `CodeSha256` Lambda reports for the function's live code.
+async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Result<String> {
     let found = lambda
         .get_function()
         .function_name(name)
@@ -574,13 +567,7 @@ async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Resul
     let config = found
         .configuration()
         .with_context(|| format!("function {name} has no configuration"))?;
-    Ok(Live {
-        code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
-        log_group: config
-            .logging_config()
-            .and_then(|l| l.log_group())
-            .map_or_else(|| format!("/aws/lambda/{name}"), str::to_owned),
-    })
+    Ok(config.code_sha256().unwrap_or_default().to_owned())
 }
 
 /// Updates one function's code unless its live code is `expected` already,
@@ -597,9 +584,8 @@ async fn swap(
         function,
         name: name.clone(),
         outcome,
-        log_group: live.log_group.clone(),
     };
-    if live.code_sha256 == expected {
+    if live == expected {
         return Ok(done(Outcome::Unchanged));
     }
     let started = Instant::now();
