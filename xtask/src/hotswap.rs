@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 use crate::artifacts;
 use crate::aws::{Aws, sdk};
 use crate::cfn::{self, Existing, Phase};
+use crate::logs::{self, Function};
 use crate::package::Package;
 use crate::progress::Printer;
 use crate::rollout::{self, CODE_PARAMETERS};
@@ -390,14 +391,53 @@ pub(crate) async fn attempt(
         let lambda = aws.lambda.clone();
         let function = target.package.function;
         let expected = code_sha256(&target.package.zip);
-        tasks.spawn(async move { swap(&lambda, function, target.name, &expected, source).await });
+        tasks.spawn(async move {
+            let swapped = swap(&lambda, function, target.name, &expected, source).await;
+            (function, swapped)
+        });
     }
+    // Every update runs to its end, so a failure of one leaves no other half done.
     let mut swaps = Vec::new();
+    let mut failures = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        swaps.push(done.context("a function's update stopped unexpectedly")??);
+        match done.context("a function's update stopped unexpectedly")? {
+            (_, Ok(swapped)) => swaps.push(swapped),
+            (function, Err(err)) => failures.push((function, err)),
+        }
+    }
+    failures.sort_by_key(|(function, _)| *function);
+    for (function, _) in &failures {
+        print_recent_logs(aws, checked.stack(), function).await;
+    }
+    let mut failures = failures.into_iter().map(|(_, err)| err);
+    if let Some(first) = failures.next() {
+        let others: Vec<String> = failures.map(|err| format!("{err:#}")).collect();
+        return Err(if others.is_empty() {
+            first
+        } else {
+            anyhow::anyhow!("{first:#}; also {}", others.join("; also "))
+        });
     }
     swaps.sort_by_key(|s| s.function);
     Ok(Attempt::Swapped(swaps))
+}
+
+/// How many of a failed function's last log lines are shown (as `smoke`'s default).
+const FAILURE_LOG_LINES: usize = 20;
+
+/// Shows the last log lines of a function whose update failed, for whoever
+/// looks at why. Not being able to show them is said, and the update's own
+/// error goes on being the command's.
+async fn print_recent_logs(aws: &Aws, stack: &infra::StackName, function: &str) {
+    let Some(function) = Function::ALL.into_iter().find(|f| f.name() == function) else {
+        return;
+    };
+    if let Err(err) = logs::print_recent(&aws.logs, stack, function, FAILURE_LOG_LINES).await {
+        eprintln!(
+            "cannot show the {} function's log lines: {err:#}",
+            function.name()
+        );
+    }
 }
 
 /// Prints what happened to each function.
@@ -461,14 +501,11 @@ pub(crate) async fn reconcile(
             bucket: bucket.to_owned(),
             key: key.to_owned(),
         };
-        swap(
-            &aws.lambda,
-            target.package.function,
-            target.name,
-            &expected,
-            source,
-        )
-        .await?;
+        let function = target.package.function;
+        if let Err(err) = swap(&aws.lambda, function, target.name, &expected, source).await {
+            print_recent_logs(aws, checked.stack(), function).await;
+            return Err(err);
+        }
     }
     Ok(())
 }
