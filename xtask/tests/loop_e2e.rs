@@ -1,6 +1,15 @@
 //! The everyday loop end to end: `package` after a `cargo build --release`
 //! at the root compiles nothing; a hotswap that Lambda fails to apply shows
-//! the function's last log lines.
+//! the function's last log lines; `cargo xtask watch` against moto rebuilds
+//! and hotswaps on a save of a function's source, coalesces the saves made
+//! during a round into one more round, shows new log lines and stops
+//! cleanly on Ctrl-C.
+//!
+//! The watch test edits `functions/login/src/lib.rs` (a log message) and
+//! puts it back when it ends, panics included; a run killed before that is
+//! repaired by the next one. The tests here that build the functions from
+//! the workspace's sources hold [`SOURCES`], so none of them builds while
+//! the other has the source edited.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,12 +19,20 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Instant, SystemTime};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use common::{Build, Moto, Run, fake_build, resources, sdk_config, xtask, xtask_with};
 use serde_json::{Value, json};
+
+/// Held by each test that builds the functions from the workspace's
+/// sources: the watch test edits one of them meanwhile. (tokio's: it is
+/// held across awaits, and a test that fails holding it has put the
+/// sources back, so there is no poisoning to mind.)
+static SOURCES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The real cargo, with the environment a person's shell has: none of the
 /// variables cargo sets for the test process (`CARGO_PKG_*`,
@@ -70,6 +87,7 @@ fn release_state() -> BTreeMap<PathBuf, (u64, SystemTime)> {
 
 #[test]
 fn package_after_a_cargo_build_release_at_the_root_recompiles_nothing() {
+    let _sources = SOURCES.blocking_lock();
     let started = Instant::now();
     let build = cargo_as_in_a_shell(&["build", "--release"])
         .output()
@@ -309,5 +327,381 @@ async fn a_hotswap_that_lambda_fails_to_apply_shows_the_functions_last_log_lines
         !run.stderr.contains("the auth function"),
         "only the function that failed: {}",
         run.stderr
+    );
+}
+
+/// The line of the login function's source that the watch test changes.
+const LINE: &str = "\"no greetings under the path\"";
+/// What each edit puts in its place, numbered.
+const EDITED: &str = "\"no greetings under the path (watch e2e ";
+
+/// The login function's source, put back when dropped.
+struct Edit {
+    path: PathBuf,
+    original: String,
+}
+
+impl Edit {
+    fn new() -> Self {
+        let path = testkit::workspace_root().join("functions/login/src/lib.rs");
+        let mut original = std::fs::read_to_string(&path).unwrap();
+        // A run killed before its guard dropped left its edit: take it back out.
+        let left =
+            regex_lite::Regex::new(&format!(r"{}\d+\)\x22", regex_lite::escape(EDITED))).unwrap();
+        if left.is_match(&original) {
+            original = left.replace_all(&original, LINE).into_owned();
+            std::fs::write(&path, &original).unwrap();
+        }
+        assert!(
+            original.contains(LINE),
+            "{} lost the edited line",
+            path.display()
+        );
+        Self { path, original }
+    }
+
+    /// A one-line change that changes the binary: another log message.
+    fn apply(&self, n: usize) {
+        let changed = self.original.replacen(LINE, &format!("{EDITED}{n})\""), 1);
+        std::fs::write(&self.path, changed).unwrap();
+    }
+}
+
+impl Drop for Edit {
+    fn drop(&mut self) {
+        // A fresh modification time: cargo rebuilds whatever it built from the edit.
+        let _ = std::fs::write(&self.path, &self.original);
+    }
+}
+
+/// A running `cargo xtask watch`, its stderr collected line by line.
+struct Watch {
+    child: Option<Child>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Watch {
+    fn start(moto: &Moto, stack: &str) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        let mut command = common::xtask_command(
+            Some(moto),
+            &Build::Real,
+            &["watch", "--stack-name", stack],
+            &[],
+        );
+        // Its own process group, as a shell runs a job: Ctrl-C goes to the
+        // group, and what is left of it afterwards is a process left behind.
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = command.spawn().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let err = child.stderr.take().unwrap();
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child: Some(child),
+            lines,
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.lines().join("\n")
+    }
+
+    /// Waits until the lines printed so far satisfy `done`.
+    fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.lines()) {
+            assert!(
+                Instant::now() < deadline,
+                "watch did not get to {what} within {} s; its stderr:\n{}",
+                timeout.as_secs(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn group(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Ctrl-C, as a terminal sends it: SIGINT to the whole process group.
+    /// Returns how it exited.
+    fn interrupt(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let sent = Command::new("kill")
+            .args(["-INT", "--", &format!("-{}", child.id())])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("watch did not stop within 30 s of Ctrl-C");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The processes of a process group still running.
+fn processes_in_group(group: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`; the command may hold spaces and parentheses.
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let pgrp = rest.split(' ').nth(2).and_then(|p| p.parse::<u32>().ok());
+        if pgrp == Some(group) {
+            found.push(head.to_owned());
+        }
+    }
+    found
+}
+
+/// Where a round starts: what watch says made it.
+fn is_round_start(line: &str) -> bool {
+    line == "bringing the live functions up to the source"
+        || line.ends_with(" saved")
+        || line.contains(" files saved: ")
+}
+
+fn is_round_end(line: &str) -> bool {
+    line.starts_with("live ") && line.ends_with(" s after the save")
+        || line.starts_with("cannot hotswap: ")
+        || line.starts_with("error: ")
+}
+
+fn rounds_ended(lines: &[String]) -> usize {
+    lines.iter().filter(|l| is_round_end(l)).count()
+}
+
+/// The login zip's key of the last round that built one.
+fn last_login_key(lines: &[String]) -> String {
+    let line = lines
+        .iter()
+        .rev()
+        .map(|l| l.trim_start())
+        .find(|l| l.starts_with("login ") && l.contains(", sha256 "))
+        .unwrap();
+    line.split(", sha256 ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ctrl_c() {
+    const STACK: &str = "watched";
+    // The hotswap build from scratch takes many minutes; an incremental one, seconds.
+    const FIRST_ROUND: Duration = Duration::from_secs(1800);
+    const ROUND: Duration = Duration::from_secs(300);
+    let started = Instant::now();
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    // Deployed with stand-in binaries: watch's first round brings the live
+    // code up to the real source, as it does for anything older.
+    let deployed = xtask(
+        &moto,
+        &fake_build("watched"),
+        &["deploy", "--stack-name", STACK, "--yes"],
+    );
+    assert!(deployed.ok, "{}", deployed.stderr);
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let created = resources(&cfn, STACK).await;
+    let (auth, login) = (
+        created["AuthFunction"].2.clone(),
+        created["LoginFunction"].2.clone(),
+    );
+    let live = |name: String| {
+        let lambda = lambda.clone();
+        async move {
+            lambda
+                .get_function()
+                .function_name(name)
+                .send()
+                .await
+                .unwrap()
+                .configuration()
+                .unwrap()
+                .code_sha256()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    put_log_lines(
+        &logs,
+        &format!("/{STACK}/login"),
+        &[r#"{"level":"INFO","message":"before the watch","request_id":"r-0"}"#],
+    )
+    .await;
+
+    let _sources = SOURCES.lock().await;
+    let edit = Edit::new();
+    let mut watch = Watch::start(&moto, STACK);
+    tokio::task::block_in_place(|| {
+        watch.wait_for("the end of its first round", FIRST_ROUND, |l| {
+            rounds_ended(l) == 1
+        });
+    });
+    let first = watch.lines();
+    assert!(
+        first.contains(&"bringing the live functions up to the source".to_owned()),
+        "{}",
+        watch.stderr()
+    );
+    for name in [&auth, &login] {
+        assert!(
+            first
+                .iter()
+                .any(|l| l.contains(&format!("({name}): updated in "))),
+            "{}",
+            watch.stderr()
+        );
+    }
+    let after_first = live(login.clone()).await;
+    assert_eq!(after_first, code_sha256(&last_login_key(&first)));
+    let auth_code = live(auth.clone()).await;
+    let current = common::stack(&cfn, STACK).await.unwrap();
+    let operations = (
+        current.last_updated_time().copied(),
+        common::event_count(&cfn, STACK).await,
+    );
+    let first_round_at = started.elapsed();
+
+    // One save starts a round; three more while it runs make one more round, not three.
+    let saved = Instant::now();
+    edit.apply(1);
+    tokio::task::block_in_place(|| {
+        watch.wait_for("a round for the save", ROUND, |l| {
+            l.iter().filter(|l| is_round_start(l)).count() == 2
+        });
+        for n in 2..=4 {
+            edit.apply(n);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        watch.wait_for("the end of the follow-up round", ROUND, |l| {
+            rounds_ended(l) == 3
+        });
+        // Time for a spurious round to start, had the saves made one.
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let two_rounds = saved.elapsed();
+    let lines = watch.lines();
+    let starts: Vec<&String> = lines.iter().filter(|l| is_round_start(l)).collect();
+    assert_eq!(
+        starts,
+        [
+            "bringing the live functions up to the source",
+            "functions/login/src/lib.rs saved",
+            "functions/login/src/lib.rs saved",
+        ],
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.as_str() == "1 file(s) saved during the last round: one more round")
+            .count(),
+        1,
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(rounds_ended(&lines), 3, "{}", watch.stderr());
+    assert!(
+        lines.iter().all(|l| !l.starts_with("error: ")),
+        "{}",
+        watch.stderr()
+    );
+
+    // The live code is the last round's zip, only the login function's changed,
+    // and no stack operation ran.
+    let now_live = live(login.clone()).await;
+    assert_ne!(now_live, after_first);
+    assert_eq!(now_live, code_sha256(&last_login_key(&lines)));
+    assert_eq!(live(auth.clone()).await, auth_code);
+    let current = common::stack(&cfn, STACK).await.unwrap();
+    assert_eq!(
+        (
+            current.last_updated_time().copied(),
+            common::event_count(&cfn, STACK).await
+        ),
+        operations,
+        "the stack was touched"
+    );
+
+    // New log lines show as `logs` renders them; the ones from before the watch do not.
+    put_log_lines(
+        &logs,
+        &format!("/{STACK}/login"),
+        &[r#"{"level":"WARN","message":"seen by the watch","request_id":"r-9"}"#],
+    )
+    .await;
+    tokio::task::block_in_place(|| {
+        watch.wait_for("the new log line", Duration::from_secs(30), |l| {
+            l.iter()
+                .any(|l| l.ends_with(" login WARN  r-9 seen by the watch"))
+        });
+    });
+    assert!(
+        !watch.stderr().contains("before the watch"),
+        "{}",
+        watch.stderr()
+    );
+
+    let group = watch.group();
+    let status = tokio::task::block_in_place(|| watch.interrupt());
+    assert!(status.success(), "{status}: {}", watch.stderr());
+    assert_eq!(
+        watch.lines().last().map(String::as_str),
+        Some("stopped watching"),
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(processes_in_group(group), Vec::<String>::new());
+    drop(edit);
+    println!("--- watch's stderr\n{}\n---", watch.stderr());
+    println!(
+        "watch: first round {:.1} s after the start, save to the end of the follow-up round {:.1} s, \
+         whole test {:.1} s",
+        first_round_at.as_secs_f64(),
+        two_rounds.as_secs_f64(),
+        started.elapsed().as_secs_f64()
     );
 }
