@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 use crate::artifacts;
 use crate::aws::{Aws, sdk};
 use crate::cfn::{self, Existing, Phase};
+use crate::logs::{self, Function};
 use crate::package::Package;
 use crate::progress::Printer;
 use crate::rollout::{self, CODE_PARAMETERS};
@@ -290,8 +291,6 @@ pub(crate) struct Swap {
     /// The deployed function's name.
     pub(crate) name: String,
     pub(crate) outcome: Outcome,
-    /// The log group the function writes to (its `LoggingConfig`).
-    pub(crate) log_group: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -392,14 +391,53 @@ pub(crate) async fn attempt(
         let lambda = aws.lambda.clone();
         let function = target.package.function;
         let expected = code_sha256(&target.package.zip);
-        tasks.spawn(async move { swap(&lambda, function, target.name, &expected, source).await });
+        tasks.spawn(async move {
+            let swapped = swap(&lambda, function, target.name, &expected, source).await;
+            (function, swapped)
+        });
     }
+    // Every update runs to its end, so a failure of one leaves no other half done.
     let mut swaps = Vec::new();
+    let mut failures = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        swaps.push(done.context("a function's update stopped unexpectedly")??);
+        match done.context("a function's update stopped unexpectedly")? {
+            (_, Ok(swapped)) => swaps.push(swapped),
+            (function, Err(err)) => failures.push((function, err)),
+        }
+    }
+    failures.sort_by_key(|(function, _)| *function);
+    for (function, _) in &failures {
+        print_recent_logs(aws, checked.stack(), function).await;
+    }
+    let mut failures = failures.into_iter().map(|(_, err)| err);
+    if let Some(first) = failures.next() {
+        let others: Vec<String> = failures.map(|err| format!("{err:#}")).collect();
+        return Err(if others.is_empty() {
+            first
+        } else {
+            anyhow::anyhow!("{first:#}; also {}", others.join("; also "))
+        });
     }
     swaps.sort_by_key(|s| s.function);
     Ok(Attempt::Swapped(swaps))
+}
+
+/// How many of a failed function's last log lines are shown (as `smoke`'s default).
+const FAILURE_LOG_LINES: usize = 20;
+
+/// Shows the last log lines of a function whose update failed, for whoever
+/// looks at why. Not being able to show them is said, and the update's own
+/// error goes on being the command's.
+async fn print_recent_logs(aws: &Aws, stack: &infra::StackName, function: &str) {
+    let Some(function) = Function::ALL.into_iter().find(|f| f.name() == function) else {
+        return;
+    };
+    if let Err(err) = logs::print_recent(&aws.logs, stack, function, FAILURE_LOG_LINES).await {
+        eprintln!(
+            "cannot show the {} function's log lines: {err:#}",
+            function.name()
+        );
+    }
 }
 
 /// Prints what happened to each function.
@@ -451,7 +489,7 @@ pub(crate) async fn reconcile(
         }
         let expected = code_sha256(&target.package.zip);
         let live = live_code(&aws.lambda, &target.name).await?;
-        if live.code_sha256 == expected {
+        if live == expected {
             continue;
         }
         eprintln!(
@@ -463,14 +501,11 @@ pub(crate) async fn reconcile(
             bucket: bucket.to_owned(),
             key: key.to_owned(),
         };
-        swap(
-            &aws.lambda,
-            target.package.function,
-            target.name,
-            &expected,
-            source,
-        )
-        .await?;
+        let function = target.package.function;
+        if let Err(err) = swap(&aws.lambda, function, target.name, &expected, source).await {
+            print_recent_logs(aws, checked.stack(), function).await;
+            return Err(err);
+        }
     }
     Ok(())
 }
@@ -557,13 +592,8 @@ pub(crate) fn code_sha256(zip: &[u8]) -> String {
     aws_smithy_types::base64::encode(sha2::Sha256::digest(zip))
 }
 
-/// What Lambda says of a function's code and logs.
-struct Live {
-    code_sha256: String,
-    log_group: String,
-}
-
-async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Result<Live> {
+/// The `CodeSha256` Lambda reports for the function's live code.
+async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Result<String> {
     let found = lambda
         .get_function()
         .function_name(name)
@@ -574,13 +604,7 @@ async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Resul
     let config = found
         .configuration()
         .with_context(|| format!("function {name} has no configuration"))?;
-    Ok(Live {
-        code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
-        log_group: config
-            .logging_config()
-            .and_then(|l| l.log_group())
-            .map_or_else(|| format!("/aws/lambda/{name}"), str::to_owned),
-    })
+    Ok(config.code_sha256().unwrap_or_default().to_owned())
 }
 
 /// Updates one function's code unless its live code is `expected` already,
@@ -597,9 +621,8 @@ async fn swap(
         function,
         name: name.clone(),
         outcome,
-        log_group: live.log_group.clone(),
     };
-    if live.code_sha256 == expected {
+    if live == expected {
         return Ok(done(Outcome::Unchanged));
     }
     let started = Instant::now();

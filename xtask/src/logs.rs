@@ -264,22 +264,15 @@ impl Query {
 
     /// Events from `start` on, as they arrive, until Ctrl-C.
     async fn follow(&self, logs: &Client, start: i64) -> anyhow::Result<()> {
-        let mut cursors: Vec<Cursor> = self.groups.iter().map(|_| Cursor::new(start)).collect();
+        let mut follower = Follower::new(self.groups.clone(), self.filter.clone(), start);
         eprintln!("following {} (Ctrl-C to stop)", self.group_names());
         loop {
-            let mut batch = Vec::new();
-            for ((function, group), cursor) in self.groups.iter().zip(&mut cursors) {
-                let found = fetch(logs, group, cursor.start, None, self.filter.as_deref()).await?;
-                batch.extend(
-                    cursor
-                        .admit(found)
-                        .into_iter()
-                        .map(|e| Event::of(*function, group, e)),
-                );
+            let poll = follower.poll(logs).await;
+            if let Some((_, err)) = poll.failed.into_iter().next() {
+                return Err(err);
             }
-            batch.sort_by_key(|e| e.timestamp);
             let mut out = anstream::stdout();
-            for event in &batch {
+            for event in &poll.events {
                 self.write(&mut out, event)?;
             }
             out.flush().context("cannot write to stdout")?;
@@ -353,6 +346,56 @@ async fn fetch(
     Ok(events)
 }
 
+/// Follows log groups: each [`Follower::poll`] reads every group with
+/// `FilterLogEvents` from where its [`Cursor`] stands and returns the events
+/// not returned before. `logs --follow` and `watch` both read through it.
+pub(crate) struct Follower {
+    groups: Vec<(Function, String, Cursor)>,
+    filter: Option<String>,
+}
+
+/// What one look at the followed groups found.
+pub(crate) struct Poll {
+    /// The new events of every group that could be read, merged by time.
+    pub(crate) events: Vec<Event>,
+    /// The groups that could not be read this time, and why; the next poll
+    /// tries them again from where they stood.
+    pub(crate) failed: Vec<(String, anyhow::Error)>,
+}
+
+impl Follower {
+    /// Follows `groups` (`(function, log group)`) from `start` (ms since the
+    /// epoch, inclusive), through a CloudWatch filter pattern if given.
+    pub(crate) fn new(groups: Vec<(Function, String)>, filter: Option<String>, start: i64) -> Self {
+        Self {
+            groups: groups
+                .into_iter()
+                .map(|(function, group)| (function, group, Cursor::new(start)))
+                .collect(),
+            filter,
+        }
+    }
+
+    /// One look at every group.
+    pub(crate) async fn poll(&mut self, logs: &Client) -> Poll {
+        let mut events = Vec::new();
+        let mut failed = Vec::new();
+        for (function, group, cursor) in &mut self.groups {
+            match fetch(logs, group, cursor.start, None, self.filter.as_deref()).await {
+                Ok(found) => events.extend(
+                    cursor
+                        .admit(found)
+                        .into_iter()
+                        .map(|e| Event::of(*function, group, e)),
+                ),
+                Err(err) => failed.push((group.clone(), err)),
+            }
+        }
+        events.sort_by_key(|e| e.timestamp);
+        Poll { events, failed }
+    }
+}
+
 /// Where a follow of one log group stands. The next poll starts at the
 /// newest timestamp seen, inclusive (not one millisecond later, which would
 /// drop an event written later in that same millisecond), and the ids seen
@@ -406,7 +449,7 @@ impl Cursor {
 
 /// One log event of one function.
 #[derive(Debug, Clone)]
-struct Event {
+pub(crate) struct Event {
     function: Function,
     group: String,
     stream: String,
@@ -482,7 +525,7 @@ fn level_style(level: &str) -> Style {
 /// fields; for Lambda's JSON platform records the record type, the request
 /// id and the record's fields; any other line as it is. The colour codes go
 /// through `anstream`, which drops them for a non-terminal or `NO_COLOR`.
-fn write_text(out: &mut impl Write, event: &Event) -> io::Result<()> {
+pub(crate) fn write_text(out: &mut impl Write, event: &Event) -> io::Result<()> {
     write!(
         out,
         "{}{}{} {}{:<5}{} ",
@@ -758,7 +801,8 @@ impl Since {
     }
 }
 
-fn now_millis() -> i64 {
+/// Now, in milliseconds since the epoch (CloudWatch's timestamps).
+pub(crate) fn now_millis() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 

@@ -4,20 +4,22 @@
 //! Saves are watched under `functions/` (the function crates and the
 //! crates they share). Saves that arrive while a round (build, package,
 //! hotswap) runs are coalesced into one more round after it. The log lines
-//! come from polling `FilterLogEvents` on each function's log group (its
-//! `LoggingConfig`, as Lambda reports it), deduplicated by event id.
+//! come from `logs`'s follower (`FilterLogEvents` on each function's log
+//! group, the one the template names in its `LoggingConfig`, deduplicated
+//! by event id), rendered as `logs` renders them.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use notify::Watcher as _;
 use tokio::sync::mpsc;
 
-use crate::aws::{Aws, sdk};
+use crate::aws::Aws;
 use crate::config::Layer;
 use crate::hotswap::{self, Attempt};
+use crate::logs::{self, Follower, Function};
 use crate::package::{self, Arch, Package, Profile};
 use crate::target::{Checked, Target};
 
@@ -32,12 +34,9 @@ pub(crate) struct Args {
 /// all") may take to count as one.
 const SETTLE: Duration = Duration::from_millis(200);
 
-/// Between two looks at the log groups.
+/// Between two looks at the log groups: new lines show within a second
+/// (`logs --follow` waits two, being the only thing a person watches).
 const LOG_POLL: Duration = Duration::from_secs(1);
-
-/// How far back each look at the log groups reaches: CloudWatch Logs may
-/// make an event visible some seconds after its timestamp.
-const LOG_LATENESS: Duration = Duration::from_secs(120);
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     let config = args.target.resolve(&Layer::default())?;
@@ -55,17 +54,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
         let (aws, _) = config.connect(&args.target.aws).await?;
         let dirs = function_sources();
         let mut sources = Sources::watch(&dirs)?;
-        let (groups, watched) = tokio::sync::watch::channel(Vec::new());
-        let tail = tokio::spawn(tail_logs(aws.clone(), watched));
+        let groups = Function::ALL
+            .into_iter()
+            .map(|function| Ok((function, logs::log_group(checked.stack(), function)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let tail = tokio::spawn(tail_logs(aws.clone(), groups));
         eprintln!("watching {} for saves; Ctrl-C stops", folder_list(&dirs));
         let rounds = async {
             // The first round brings the live code up to the source as it is now.
             let mut saved = BTreeSet::new();
             loop {
-                if let Some(found) = round(&aws, &checked, arch, &saved).await {
-                    // The tail ends only with the command, so nobody may be listening yet: fine.
-                    let _ = groups.send(found);
-                }
+                round(&aws, &checked, arch, &saved).await;
                 saved = match sources.after_round().await {
                     Some(saved) => saved,
                     None => return Ok::<(), anyhow::Error>(()),
@@ -109,14 +108,8 @@ pub(crate) async fn hotswap_build(arch: Arch) -> anyhow::Result<Vec<Package>> {
         .context("the build stopped unexpectedly")?
 }
 
-/// One round: build, hotswap, report. Returns each function's log group
-/// after a hotswap; an error is printed and the watch goes on.
-async fn round(
-    aws: &Aws,
-    checked: &Checked,
-    arch: Arch,
-    saved: &BTreeSet<PathBuf>,
-) -> Option<Vec<(String, String)>> {
+/// One round: build, hotswap, report. An error is printed and the watch goes on.
+async fn round(aws: &Aws, checked: &Checked, arch: Arch, saved: &BTreeSet<PathBuf>) {
     announce(saved);
     let started = std::time::Instant::now();
     let result = async {
@@ -131,23 +124,11 @@ async fn round(
                 "live {:.2} s after the save",
                 started.elapsed().as_secs_f64()
             );
-            Some(
-                swaps
-                    .into_iter()
-                    .map(|s| (s.function.to_owned(), s.log_group))
-                    .collect(),
-            )
         }
-        Ok(Attempt::Blocked(blocker)) => {
-            eprintln!(
-                "cannot hotswap: {blocker}. Run `cargo xtask deploy` for that; watching goes on"
-            );
-            None
-        }
-        Err(err) => {
-            eprintln!("error: {err:#}\nwatching goes on: save again to retry");
-            None
-        }
+        Ok(Attempt::Blocked(blocker)) => eprintln!(
+            "cannot hotswap: {blocker}. Run `cargo xtask deploy` for that; watching goes on"
+        ),
+        Err(err) => eprintln!("error: {err:#}\nwatching goes on: save again to retry"),
     }
 }
 
@@ -228,80 +209,29 @@ fn is_source(path: &Path) -> bool {
         || path.file_name().is_some_and(|n| n == "Cargo.toml")
 }
 
-/// Prints the new lines of each function's log group, every [`LOG_POLL`],
-/// from now on; `groups` names them, `(function, log group)`, once known.
-async fn tail_logs(aws: Aws, mut groups: tokio::sync::watch::Receiver<Vec<(String, String)>>) {
-    let started = millis(SystemTime::now());
-    let mut seen: HashMap<String, i64> = HashMap::new();
+/// Prints the new lines of each function's log group (`(function, log
+/// group)`), every [`LOG_POLL`], from now on, as `logs` renders them, on
+/// stderr with everything else `watch` says. A group that cannot be read is
+/// said once until it can be again, and the tail goes on.
+async fn tail_logs(aws: Aws, groups: Vec<(Function, String)>) {
+    let mut follower = Follower::new(groups, None, logs::now_millis());
     let mut failing: HashSet<String> = HashSet::new();
     loop {
-        let current = groups.borrow_and_update().clone();
-        for (function, group) in &current {
-            let since = (millis(SystemTime::now()) - millis_of(LOG_LATENESS)).max(started);
-            match new_events(&aws, group, since, &mut seen).await {
-                Ok(lines) => {
-                    failing.remove(group);
-                    for line in lines {
-                        eprintln!("[{function}] {}", line.trim_end());
-                    }
-                }
-                Err(err) => {
-                    // Once per outage, not once a second.
-                    if failing.insert(group.clone()) {
-                        eprintln!("cannot read log group {group}: {err:#}");
-                    }
-                }
-            }
-            // Ids older than the window cannot come back.
-            seen.retain(|_, at| *at >= since);
+        let poll = follower.poll(&aws.logs).await;
+        let mut err = anstream::stderr();
+        for event in &poll.events {
+            // Nowhere to say that stderr is gone.
+            let _ = logs::write_text(&mut err, event);
         }
-        tokio::select! {
-            () = tokio::time::sleep(LOG_POLL) => {}
-            changed = groups.changed() => if changed.is_err() { return },
-        }
-    }
-}
-
-/// The messages of `group` since `since` (ms) whose event ids are not in
-/// `seen`, oldest first; their ids go into `seen`.
-async fn new_events(
-    aws: &Aws,
-    group: &str,
-    since: i64,
-    seen: &mut HashMap<String, i64>,
-) -> anyhow::Result<Vec<String>> {
-    let mut pages = aws
-        .logs
-        .filter_log_events()
-        .log_group_name(group)
-        .start_time(since)
-        .into_paginator()
-        .send();
-    let mut events = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(sdk)?;
-        for event in page.events() {
-            let (Some(id), Some(message)) = (event.event_id(), event.message()) else {
-                continue;
-            };
-            if seen
-                .insert(id.to_owned(), event.timestamp().unwrap_or(since))
-                .is_none()
-            {
-                events.push((event.timestamp().unwrap_or(since), message.to_owned()));
+        let now_failing: HashSet<String> = poll.failed.iter().map(|(g, _)| g.clone()).collect();
+        for (group, error) in poll.failed {
+            if !failing.contains(&group) {
+                eprintln!("cannot read log group {group}: {error:#}; trying again every second");
             }
         }
+        failing = now_failing;
+        tokio::time::sleep(LOG_POLL).await;
     }
-    events.sort_by_key(|(at, _)| *at);
-    Ok(events.into_iter().map(|(_, message)| message).collect())
-}
-
-fn millis(time: SystemTime) -> i64 {
-    millis_of(time.duration_since(UNIX_EPOCH).unwrap_or_default())
-}
-
-fn millis_of(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -1,0 +1,707 @@
+//! The everyday loop end to end: `package` after a `cargo build --release`
+//! at the root compiles nothing; a hotswap that Lambda fails to apply shows
+//! the function's last log lines; `cargo xtask watch` against moto rebuilds
+//! and hotswaps on a save of a function's source, coalesces the saves made
+//! during a round into one more round, shows new log lines and stops
+//! cleanly on Ctrl-C.
+//!
+//! The watch test edits `functions/login/src/lib.rs` (a log message) and
+//! puts it back when it ends, panics included; a run killed before that is
+//! repaired by the next one. The tests here that build the functions from
+//! the workspace's sources hold [`SOURCES`], so none of them builds while
+//! the other has the source edited.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test stops loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{Build, Moto, Run, fake_build, resources, sdk_config, xtask, xtask_with};
+use serde_json::{Value, json};
+
+/// Held by each test that builds the functions from the workspace's
+/// sources: the watch test edits one of them meanwhile. (tokio's: it is
+/// held across awaits, and a test that fails holding it has put the
+/// sources back, so there is no poisoning to mind.)
+static SOURCES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The real cargo, with the environment a person's shell has: none of the
+/// variables cargo sets for the test process (`CARGO_PKG_*`,
+/// `CARGO_MANIFEST_DIR`, the library path, …).
+fn cargo_as_in_a_shell(args: &[&str]) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.args(args).current_dir(testkit::workspace_root());
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo = name == "CARGO"
+            || (name.starts_with("CARGO_") && name != "CARGO_HOME" && name != "CARGO_TARGET_DIR")
+            || name == "LD_LIBRARY_PATH"
+            || name == "OUT_DIR";
+        if set_by_cargo {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+/// Size and modification time of every file cargo keeps for the release
+/// profile's units (fingerprints, build-script outputs, objects and
+/// libraries) and of the two binaries: recompiling or relinking a unit
+/// changes some, a unit with other features adds some.
+fn release_state() -> BTreeMap<PathBuf, (u64, SystemTime)> {
+    fn walk(dir: &Path, into: &mut BTreeMap<PathBuf, (u64, SystemTime)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                walk(&path, into);
+            } else {
+                into.insert(path, (meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    let release = testkit::target_dir().join("release");
+    let mut state = BTreeMap::new();
+    for dir in [".fingerprint", "build", "deps"] {
+        walk(&release.join(dir), &mut state);
+    }
+    for function in ["auth", "login"] {
+        let path = release.join(function);
+        let meta = std::fs::metadata(&path).unwrap();
+        state.insert(path, (meta.len(), meta.modified().unwrap()));
+    }
+    state
+}
+
+#[test]
+fn package_after_a_cargo_build_release_at_the_root_recompiles_nothing() {
+    let _sources = SOURCES.blocking_lock();
+    let started = Instant::now();
+    let build = cargo_as_in_a_shell(&["build", "--release"])
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let before = release_state();
+    let built = started.elapsed();
+
+    let out = common::scratch("package-after-build");
+    let run = xtask_with(
+        None,
+        &Build::Real,
+        &["package", "--out", out.join("zips").to_str().unwrap()],
+        &[],
+    );
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    let after = release_state();
+    let changed: Vec<String> = before
+        .iter()
+        .filter(|(path, state)| after.get(*path) != Some(*state))
+        .map(|(path, _)| format!("changed or gone: {}", path.display()))
+        .chain(
+            after
+                .keys()
+                .filter(|path| !before.contains_key(*path))
+                .map(|path| format!("new: {}", path.display())),
+        )
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "`cargo xtask package` compiled what `cargo build --release` had built ({} files):\n{}",
+        changed.len(),
+        changed
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    // And back: the person's next build finds every unit fresh, in cargo's own words.
+    let again = cargo_as_in_a_shell(&["build", "--release", "--message-format", "json"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    let stale: Vec<String> = String::from_utf8_lossy(&again.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] != true)
+        .map(|m| m["package_id"].to_string())
+        .collect();
+    assert!(stale.is_empty(), "rebuilt after package: {stale:?}");
+    println!(
+        "cargo build --release {:.1} s, then package and a second build in {:.1} s",
+        built.as_secs_f64(),
+        (started.elapsed() - built).as_secs_f64()
+    );
+}
+
+/// The hex SHA-256 key each function's zip got, from `package`'s lines
+/// (`<function> <sha256> <bytes> <glibc>`).
+fn package_keys(run: &Run) -> BTreeMap<String, String> {
+    run.stdout
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split(' ');
+            Some((words.next()?.to_owned(), words.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// `CodeSha256` as Lambda reports it for the zip with that key.
+fn code_sha256(key: &str) -> String {
+    aws_smithy_types::base64::encode(hex::decode(key).unwrap())
+}
+
+/// Lines in a function's log group, as the function would write them.
+async fn put_log_lines(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, lines: &[&str]) {
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    let stream = "2026/01/02/[$LATEST]e2e";
+    // The stream is there from an earlier call, or made now.
+    let _ = logs
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .send()
+        .await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let events: Vec<InputLogEvent> = lines
+        .iter()
+        .map(|line| {
+            InputLogEvent::builder()
+                .timestamp(now)
+                .message(*line)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    logs.put_log_events()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .set_log_events(Some(events))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// moto always reports `LastUpdateStatus: Successful`, so Lambda here is a
+/// stand-in (wiremock, through `AWS_ENDPOINT_URL_LAMBDA`, the SDK's
+/// per-service endpoint) that answers the hotswap's calls as Lambda does
+/// for code it cannot apply; everything else is moto's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hotswap_that_lambda_fails_to_apply_shows_the_functions_last_log_lines() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const STACK: &str = "failing";
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    let build = fake_build("failing");
+    let deployed = xtask(&moto, &build, &["deploy", "--stack-name", STACK, "--yes"]);
+    assert!(deployed.ok, "{}", deployed.stderr);
+    let created = resources(&aws_sdk_cloudformation::Client::new(&config), STACK).await;
+    let (auth, login) = (
+        created["AuthFunction"].2.clone(),
+        created["LoginFunction"].2.clone(),
+    );
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    put_log_lines(
+        &logs,
+        &format!("/{STACK}/login"),
+        &[
+            r#"{"level":"INFO","message":"login recorded","request_id":"r-1","username":"ann@example.com"}"#,
+            r#"{"level":"ERROR","message":"cannot read the greetings","request_id":"r-2"}"#,
+        ],
+    )
+    .await;
+
+    common::change_function(&build, "login");
+    let zips = common::scratch("failing-zips");
+    let packaged = xtask_with(
+        None,
+        &build,
+        &[
+            "package",
+            "--profile",
+            "hotswap",
+            "--out",
+            zips.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(packaged.ok, "{}", packaged.stderr);
+    let keys = package_keys(&packaged);
+
+    let lambda = MockServer::start().await;
+    let function = |name: &str, code: &str| json!({"Configuration": {"FunctionName": name, "CodeSha256": code}});
+    // auth's live code is its zip; login runs other code, takes the new zip,
+    // and then reports the update failed.
+    Mock::given(method("GET"))
+        .and(path(format!("/2015-03-31/functions/{auth}")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(function(&auth, &code_sha256(&keys["auth"]))),
+        )
+        .mount(&lambda)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/2015-03-31/functions/{login}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(function(&login, "older")))
+        .mount(&lambda)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("/2015-03-31/functions/{login}/code")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "FunctionName": login,
+            "CodeSha256": code_sha256(&keys["login"]),
+            "LastUpdateStatus": "InProgress",
+        })))
+        .expect(1)
+        .mount(&lambda)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/2015-03-31/functions/{login}/configuration")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "FunctionName": login,
+            "LastUpdateStatus": "Failed",
+            "LastUpdateStatusReason": "Lambda was unable to unzip the deployment package.",
+            "LastUpdateStatusReasonCode": "InvalidZipFileException",
+        })))
+        .mount(&lambda)
+        .await;
+
+    let endpoint = lambda.uri();
+    let run = {
+        let (moto, build) = (&moto, &build);
+        tokio::task::block_in_place(|| {
+            xtask_with(
+                Some(moto),
+                build,
+                &["deploy", "--stack-name", STACK, "--hotswap-only"],
+                &[("AWS_ENDPOINT_URL_LAMBDA", &endpoint)],
+            )
+        })
+    };
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    let shown = run
+        .stderr
+        .find(&format!(
+            "the last 2 log lines of the login function (/{STACK}/login):"
+        ))
+        .unwrap_or_else(|| panic!("no log lines shown:\n{}", run.stderr));
+    let lines: Vec<&str> = run.stderr[shown..].lines().skip(1).take(2).collect();
+    assert!(
+        lines[0].ends_with(" login INFO  r-1 login recorded username=ann@example.com"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].ends_with(" login ERROR r-2 cannot read the greetings"),
+        "{lines:?}"
+    );
+    let error = run.stderr[shown..]
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("the error comes after the log lines:\n{}", run.stderr));
+    assert_eq!(
+        error,
+        format!(
+            "error: Lambda could not apply the new code of function {login}: Lambda was unable \
+             to unzip the deployment package. (InvalidZipFileException)"
+        )
+    );
+    assert!(
+        !run.stderr.contains("the auth function"),
+        "only the function that failed: {}",
+        run.stderr
+    );
+}
+
+/// The line of the login function's source that the watch test changes.
+const LINE: &str = "\"no greetings under the path\"";
+/// What each edit puts in its place, numbered.
+const EDITED: &str = "\"no greetings under the path (watch e2e ";
+
+/// The login function's source, put back when dropped.
+struct Edit {
+    path: PathBuf,
+    original: String,
+}
+
+impl Edit {
+    fn new() -> Self {
+        let path = testkit::workspace_root().join("functions/login/src/lib.rs");
+        let mut original = std::fs::read_to_string(&path).unwrap();
+        // A run killed before its guard dropped left its edit: take it back out.
+        let left =
+            regex_lite::Regex::new(&format!(r"{}\d+\)\x22", regex_lite::escape(EDITED))).unwrap();
+        if left.is_match(&original) {
+            original = left.replace_all(&original, LINE).into_owned();
+            std::fs::write(&path, &original).unwrap();
+        }
+        assert!(
+            original.contains(LINE),
+            "{} lost the edited line",
+            path.display()
+        );
+        Self { path, original }
+    }
+
+    /// A one-line change that changes the binary: another log message.
+    fn apply(&self, n: usize) {
+        let changed = self.original.replacen(LINE, &format!("{EDITED}{n})\""), 1);
+        std::fs::write(&self.path, changed).unwrap();
+    }
+}
+
+impl Drop for Edit {
+    fn drop(&mut self) {
+        // A fresh modification time: cargo rebuilds whatever it built from the edit.
+        let _ = std::fs::write(&self.path, &self.original);
+    }
+}
+
+/// A running `cargo xtask watch`, its stderr collected line by line.
+struct Watch {
+    child: Option<Child>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Watch {
+    fn start(moto: &Moto, stack: &str) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        let mut command = common::xtask_command(
+            Some(moto),
+            &Build::Real,
+            &["watch", "--stack-name", stack],
+            &[],
+        );
+        // Its own process group, as a shell runs a job: Ctrl-C goes to the
+        // group, and what is left of it afterwards is a process left behind.
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = command.spawn().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let err = child.stderr.take().unwrap();
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child: Some(child),
+            lines,
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.lines().join("\n")
+    }
+
+    /// Waits until the lines printed so far satisfy `done`.
+    fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.lines()) {
+            assert!(
+                Instant::now() < deadline,
+                "watch did not get to {what} within {} s; its stderr:\n{}",
+                timeout.as_secs(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn group(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Ctrl-C, as a terminal sends it: SIGINT to the whole process group.
+    /// Returns how it exited.
+    fn interrupt(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let sent = Command::new("kill")
+            .args(["-INT", "--", &format!("-{}", child.id())])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("watch did not stop within 30 s of Ctrl-C");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The processes of a process group still running.
+fn processes_in_group(group: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`; the command may hold spaces and parentheses.
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let pgrp = rest.split(' ').nth(2).and_then(|p| p.parse::<u32>().ok());
+        if pgrp == Some(group) {
+            found.push(head.to_owned());
+        }
+    }
+    found
+}
+
+/// Where a round starts: what watch says made it.
+fn is_round_start(line: &str) -> bool {
+    line == "bringing the live functions up to the source"
+        || line.ends_with(" saved")
+        || line.contains(" files saved: ")
+}
+
+fn is_round_end(line: &str) -> bool {
+    line.starts_with("live ") && line.ends_with(" s after the save")
+        || line.starts_with("cannot hotswap: ")
+        || line.starts_with("error: ")
+}
+
+fn rounds_ended(lines: &[String]) -> usize {
+    lines.iter().filter(|l| is_round_end(l)).count()
+}
+
+/// The login zip's key of the last round that built one.
+fn last_login_key(lines: &[String]) -> String {
+    let line = lines
+        .iter()
+        .rev()
+        .map(|l| l.trim_start())
+        .find(|l| l.starts_with("login ") && l.contains(", sha256 "))
+        .unwrap();
+    line.split(", sha256 ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ctrl_c() {
+    const STACK: &str = "watched";
+    // The hotswap build from scratch takes many minutes; an incremental one, seconds.
+    const FIRST_ROUND: Duration = Duration::from_secs(1800);
+    const ROUND: Duration = Duration::from_secs(300);
+    let started = Instant::now();
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    // Deployed with stand-in binaries: watch's first round brings the live
+    // code up to the real source, as it does for anything older.
+    let deployed = xtask(
+        &moto,
+        &fake_build("watched"),
+        &["deploy", "--stack-name", STACK, "--yes"],
+    );
+    assert!(deployed.ok, "{}", deployed.stderr);
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let created = resources(&cfn, STACK).await;
+    let (auth, login) = (
+        created["AuthFunction"].2.clone(),
+        created["LoginFunction"].2.clone(),
+    );
+    let live = |name: String| {
+        let lambda = lambda.clone();
+        async move {
+            lambda
+                .get_function()
+                .function_name(name)
+                .send()
+                .await
+                .unwrap()
+                .configuration()
+                .unwrap()
+                .code_sha256()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    put_log_lines(
+        &logs,
+        &format!("/{STACK}/login"),
+        &[r#"{"level":"INFO","message":"before the watch","request_id":"r-0"}"#],
+    )
+    .await;
+
+    let _sources = SOURCES.lock().await;
+    let edit = Edit::new();
+    let mut watch = Watch::start(&moto, STACK);
+    tokio::task::block_in_place(|| {
+        watch.wait_for("the end of its first round", FIRST_ROUND, |l| {
+            rounds_ended(l) == 1
+        });
+    });
+    let first = watch.lines();
+    assert!(
+        first.contains(&"bringing the live functions up to the source".to_owned()),
+        "{}",
+        watch.stderr()
+    );
+    for name in [&auth, &login] {
+        assert!(
+            first
+                .iter()
+                .any(|l| l.contains(&format!("({name}): updated in "))),
+            "{}",
+            watch.stderr()
+        );
+    }
+    let after_first = live(login.clone()).await;
+    assert_eq!(after_first, code_sha256(&last_login_key(&first)));
+    let auth_code = live(auth.clone()).await;
+    let current = common::stack(&cfn, STACK).await.unwrap();
+    let operations = (
+        current.last_updated_time().copied(),
+        common::event_count(&cfn, STACK).await,
+    );
+    let first_round_at = started.elapsed();
+
+    // One save starts a round; three more while it runs make one more round, not three.
+    let saved = Instant::now();
+    edit.apply(1);
+    tokio::task::block_in_place(|| {
+        watch.wait_for("a round for the save", ROUND, |l| {
+            l.iter().filter(|l| is_round_start(l)).count() == 2
+        });
+        for n in 2..=4 {
+            edit.apply(n);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        watch.wait_for("the end of the follow-up round", ROUND, |l| {
+            rounds_ended(l) == 3
+        });
+        // Time for a spurious round to start, had the saves made one.
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let two_rounds = saved.elapsed();
+    let lines = watch.lines();
+    let starts: Vec<&String> = lines.iter().filter(|l| is_round_start(l)).collect();
+    assert_eq!(
+        starts,
+        [
+            "bringing the live functions up to the source",
+            "functions/login/src/lib.rs saved",
+            "functions/login/src/lib.rs saved",
+        ],
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.as_str() == "1 file(s) saved during the last round: one more round")
+            .count(),
+        1,
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(rounds_ended(&lines), 3, "{}", watch.stderr());
+    assert!(
+        lines.iter().all(|l| !l.starts_with("error: ")),
+        "{}",
+        watch.stderr()
+    );
+
+    // The live code is the last round's zip, only the login function's changed,
+    // and no stack operation ran.
+    let now_live = live(login.clone()).await;
+    assert_ne!(now_live, after_first);
+    assert_eq!(now_live, code_sha256(&last_login_key(&lines)));
+    assert_eq!(live(auth.clone()).await, auth_code);
+    let current = common::stack(&cfn, STACK).await.unwrap();
+    assert_eq!(
+        (
+            current.last_updated_time().copied(),
+            common::event_count(&cfn, STACK).await
+        ),
+        operations,
+        "the stack was touched"
+    );
+
+    // New log lines show as `logs` renders them; the ones from before the watch do not.
+    put_log_lines(
+        &logs,
+        &format!("/{STACK}/login"),
+        &[r#"{"level":"WARN","message":"seen by the watch","request_id":"r-9"}"#],
+    )
+    .await;
+    tokio::task::block_in_place(|| {
+        watch.wait_for("the new log line", Duration::from_secs(30), |l| {
+            l.iter()
+                .any(|l| l.ends_with(" login WARN  r-9 seen by the watch"))
+        });
+    });
+    assert!(
+        !watch.stderr().contains("before the watch"),
+        "{}",
+        watch.stderr()
+    );
+
+    let group = watch.group();
+    let status = tokio::task::block_in_place(|| watch.interrupt());
+    assert!(status.success(), "{status}: {}", watch.stderr());
+    assert_eq!(
+        watch.lines().last().map(String::as_str),
+        Some("stopped watching"),
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(processes_in_group(group), Vec::<String>::new());
+    drop(edit);
+    println!("--- watch's stderr\n{}\n---", watch.stderr());
+    println!(
+        "watch: first round {:.1} s after the start, save to the end of the follow-up round {:.1} s, \
+         whole test {:.1} s",
+        first_round_at.as_secs_f64(),
+        two_rounds.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
