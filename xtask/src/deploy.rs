@@ -1,6 +1,7 @@
 //! `cargo xtask deploy`: build, package, upload by content hash, review the
 //! change set, execute it, follow it, print the outputs; or, with
-//! `--hotswap`, update only the functions' code when nothing else changed.
+//! `--hotswap`, update only the functions' code (and environment variables)
+//! when nothing else changed.
 
 use anyhow::bail;
 use aws_sdk_cloudformation::types::Stack;
@@ -29,14 +30,16 @@ pub(crate) struct Args {
     /// this file after every successful deploy, an up-to-date one included.
     #[arg(long, value_name = "FILE")]
     outputs_file: Option<std::path::PathBuf>,
-    /// When only the functions' code changed, update them directly
-    /// (`UpdateFunctionCode`, seconds) instead of through a change set;
-    /// when anything else changed, say what and deploy through a change set.
-    /// Builds with the `hotswap` profile. Refused for a production stage.
+    /// When only the functions' code (or their environment variables, where
+    /// every value can be worked out from the deployed stack) changed,
+    /// update them directly (`UpdateFunctionCode`,
+    /// `UpdateFunctionConfiguration`: seconds) instead of through a change
+    /// set; when anything else changed, say what and deploy through a change
+    /// set. Builds with the `hotswap` profile. Refused for a production stage.
     #[arg(long, conflicts_with = "hotswap_only")]
     hotswap: bool,
-    /// Like `--hotswap`, but when anything besides code changed, say what
-    /// and stop (exit non-zero) without changing anything.
+    /// Like `--hotswap`, but when anything besides code and environment
+    /// changed, say what and stop (exit non-zero) without changing anything.
     #[arg(long)]
     hotswap_only: bool,
 }
@@ -44,7 +47,8 @@ pub(crate) struct Args {
 /// How a deploy gets the code live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// Through a change set, reviewed: the only way for anything but code.
+    /// Through a change set, reviewed: the only way for anything but code
+    /// and environment variables.
     ChangeSet,
     /// Directly into the functions when only code changed; otherwise
     /// through a change set (`fallback`) or not at all.
@@ -98,8 +102,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                         hotswap::print(&swaps);
                         if hotswap::any_updated(&swaps) {
                             eprintln!(
-                                "the stack's template still names the previous zips; the next \
-                                 `cargo xtask deploy` (without --hotswap) brings it in line"
+                                "the stack's template still names the functions' previous zips \
+                                 and variables; the next `cargo xtask deploy` (without \
+                                 --hotswap) brings it in line"
                             );
                         }
                         let stack = checked.stack().as_str();
@@ -115,9 +120,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
                         deploy_and_print(&aws, &checked, &packages, options, outputs_file).await?;
                     }
                     Attempt::Blocked(blocker) => bail!(
-                        "{blocker}: --hotswap-only updates function code only, so nothing was \
-                         changed. Deploy with --hotswap (which falls back to a change set) or \
-                         without it"
+                        "{blocker}: --hotswap-only updates function code and environment \
+                         only, so nothing was changed. Deploy with --hotswap (which falls back \
+                         to a change set) or without it"
                     ),
                 }
                 started.report(&aws);

@@ -1,30 +1,36 @@
-//! Hotswap: when only the functions' code changed, update each function
-//! directly (`UpdateFunctionCode`, then wait for `LastUpdateStatus`) instead
-//! of through a change set: seconds instead of a stack update.
+//! Hotswap: when only the functions' code (or their environment variables)
+//! changed, update each function directly (`UpdateFunctionCode`,
+//! `UpdateFunctionConfiguration`, each followed by a wait for
+//! `LastUpdateStatus`) instead of through a change set: seconds instead of
+//! a stack update.
 //!
-//! Which functions to update is decided by the **live** code: the local
-//! zip's SHA-256 against the `CodeSha256` Lambda reports, so a revert is
-//! deployed and an untouched function is left alone. Whether anything else
-//! changed is decided by comparing the deployed template and parameters with
-//! the ones a deploy would send, ignoring only the code keys. After a
-//! hotswap the stack's template still names the old zips; the next
-//! change-set deploy brings the stack in line, and [`reconcile`] makes sure
-//! the live code is then the code the stack names.
+//! What to update is decided by the **live** function: the local zip's
+//! SHA-256 against the `CodeSha256` Lambda reports, and the variables the
+//! template resolves to ([`intrinsics`]) against the live ones, so a revert
+//! is deployed and an untouched function is left alone. Whether anything
+//! else changed is decided by comparing the deployed template and
+//! parameters with the ones a deploy would send, ignoring only the code
+//! keys; a function's `Environment` may differ when every variable can be
+//! resolved from the deployed stack. After a hotswap the stack's template
+//! still names the old zips and variables; the next change-set deploy
+//! brings the stack in line, and [`reconcile`] makes sure the live code and
+//! environment are then the ones the stack names.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use aws_sdk_cloudformation::types::Stack;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::LastUpdateStatus;
+use aws_sdk_lambda::types::{Environment, LastUpdateStatus};
 use infra::Resource;
 use serde_json::{Map, Value};
 
 use crate::artifacts;
 use crate::aws::{Aws, sdk};
 use crate::cfn::{self, Existing, Phase};
+use crate::intrinsics::{self, Known, Unknown};
 use crate::logs::{self, Function};
 use crate::package::Package;
 use crate::progress::Printer;
@@ -35,7 +41,7 @@ use crate::target::Checked;
 /// uploaded to the artifacts bucket and named by bucket and key.
 pub(crate) const DIRECT_UPLOAD_LIMIT: usize = 50 * 1024 * 1024;
 
-/// How long a function may take to apply new code before we stop waiting.
+/// How long a function may take to apply an update before we stop waiting.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Between two looks at `LastUpdateStatus` (an update takes about a second on AWS).
@@ -246,8 +252,14 @@ pub(crate) enum Blocker {
     NotReady { stack: String, status: String },
     /// The artifacts stack is gone: a deploy makes it again.
     NoArtifactsBucket { stack: String },
-    /// Something besides the functions' code changed.
+    /// Something besides the functions' code and environment changed.
     Differences(Vec<Difference>),
+    /// A function's environment changed, and one of its variables is a
+    /// value only CloudFormation can work out.
+    Environment {
+        logical_id: String,
+        unresolved: Unresolved,
+    },
 }
 
 impl fmt::Display for Blocker {
@@ -266,14 +278,81 @@ impl fmt::Display for Blocker {
                     .take(SHOWN)
                     .map(ToString::to_string)
                     .collect();
-                write!(f, "more than code changed: {}", shown.join("; "))?;
+                write!(
+                    f,
+                    "more than code and environment changed: {}",
+                    shown.join("; ")
+                )?;
                 if differences.len() > SHOWN {
                     write!(f, "; and {} more", differences.len() - SHOWN)?;
                 }
                 Ok(())
             }
+            Self::Environment {
+                logical_id,
+                unresolved,
+            } => write!(
+                f,
+                "the environment of function {logical_id} changed, and {unresolved}"
+            ),
         }
     }
+}
+
+/// Why a function's environment cannot be worked out here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unresolved {
+    /// `Environment` is not a map of `Variables` to values.
+    Shape,
+    /// A variable whose value is not known without CloudFormation.
+    Variable { name: String, why: Unknown },
+}
+
+impl fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Shape => write!(f, "its Environment is not a map of Variables"),
+            Self::Variable { name, why } => {
+                write!(f, "its variable {name} cannot be worked out: {why}")
+            }
+        }
+    }
+}
+
+/// A function's environment variables in a template, each value resolved.
+fn environment(resource: &Value, known: &Known) -> Result<BTreeMap<String, String>, Unresolved> {
+    let Some(environment) = resource.pointer("/Properties/Environment") else {
+        return Ok(BTreeMap::new());
+    };
+    let variables = match environment.as_object() {
+        Some(map) if map.keys().all(|k| k == "Variables") => map.get("Variables"),
+        _ => return Err(Unresolved::Shape),
+    };
+    let Some(variables) = variables else {
+        return Ok(BTreeMap::new());
+    };
+    variables
+        .as_object()
+        .ok_or(Unresolved::Shape)?
+        .iter()
+        .map(|(name, value)| {
+            intrinsics::resolve(value, known)
+                .map(|value| (name.clone(), value))
+                .map_err(|why| Unresolved::Variable {
+                    name: name.clone(),
+                    why,
+                })
+        })
+        .collect()
+}
+
+/// Whether a difference is a function's environment, which a hotswap may take.
+fn is_function_environment(difference: &Difference) -> bool {
+    matches!(
+        difference,
+        Difference::Property { kind, property, .. }
+            if kind == <infra::lambda::Function as Resource>::TYPE && property == "Environment"
+    )
 }
 
 /// What a hotswap did, or why it could not.
@@ -295,23 +374,36 @@ pub(crate) struct Swap {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// New code is live; the update and the wait for it took this long.
-    Updated(Duration),
-    /// The live code already is this zip.
+    /// New code, a new environment or both are live; the updates and the
+    /// waits for them took this long.
+    Updated { took: Duration, change: Change },
+    /// The live code already is this zip, and the live environment the template's.
     Unchanged,
 }
 
-/// One function of the stack and the zip built for it.
+/// What an update changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Code,
+    Environment,
+    Both,
+}
+
+/// One function of the stack, the zip built for it and its environment in
+/// the template.
 struct Target<'a> {
     logical_id: String,
     name: String,
     package: &'a Package,
     code: rollout::CodeParameters,
+    environment: Result<BTreeMap<String, String>, Unresolved>,
 }
 
-/// Hotswaps the functions whose live code is not the zip built here, if
-/// the stack exists, is ours, is settled and differs from what a deploy
-/// would make only in its code keys; otherwise says why not and changes nothing.
+/// Hotswaps the functions whose live code is not the zip built here, or
+/// whose live variables are not the ones the template resolves to, if the
+/// stack exists, is ours, is settled and differs from what a deploy would
+/// make only in its code keys and in functions' environments that resolve;
+/// otherwise says why not and changes nothing.
 pub(crate) async fn attempt(
     aws: &Aws,
     checked: &Checked,
@@ -365,11 +457,43 @@ pub(crate) async fn attempt(
         })
         .collect();
     let found = differences(&deployed, &deployed_parameters, &new, &parameters);
-    if !found.is_empty() {
+    if !found.iter().all(is_function_environment) {
         return Ok(Attempt::Blocked(Blocker::Differences(found)));
     }
-    eprintln!("hotswapping the functions of stack {stack}: nothing but their code changed");
-    let targets = targets(aws, stack, &new, packages).await?;
+    let physical = physical_ids(aws, stack).await?;
+    let known = Known {
+        stack_name: stack.to_owned(),
+        region: Some(aws.region.clone()),
+        account: Some(aws.account().await?),
+        parameters: parameters
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), value.clone()))
+            .collect(),
+        resources: physical.clone(),
+    };
+    let targets = targets(stack, &new, packages, &physical, &known)?;
+    // A function whose environment the template changes must have every
+    // variable worked out; another keeps what CloudFormation set, unless it
+    // resolves (then the live variables are checked as the live code is).
+    for target in &targets {
+        let changed = found.iter().any(|d| {
+            matches!(d, Difference::Property { logical_id, .. } if *logical_id == target.logical_id)
+        });
+        if let (true, Err(unresolved)) = (changed, &target.environment) {
+            return Ok(Attempt::Blocked(Blocker::Environment {
+                logical_id: target.logical_id.clone(),
+                unresolved: unresolved.clone(),
+            }));
+        }
+    }
+    eprintln!(
+        "hotswapping the functions of stack {stack}: nothing but their code{} changed",
+        if found.is_empty() {
+            ""
+        } else {
+            " and environment"
+        }
+    );
     let mut tasks = tokio::task::JoinSet::new();
     for target in targets {
         let source = if target.package.zip.len() <= DIRECT_UPLOAD_LIMIT {
@@ -390,9 +514,12 @@ pub(crate) async fn attempt(
         };
         let lambda = aws.lambda.clone();
         let function = target.package.function;
-        let expected = code_sha256(&target.package.zip);
+        let wanted = Wanted {
+            code: Some((code_sha256(&target.package.zip), source)),
+            environment: target.environment.ok(),
+        };
         tasks.spawn(async move {
-            let swapped = swap(&lambda, function, target.name, &expected, source).await;
+            let swapped = swap(&lambda, function, target.name, wanted).await;
             (function, swapped)
         });
     }
@@ -444,11 +571,16 @@ async fn print_recent_logs(aws: &Aws, stack: &infra::StackName, function: &str) 
 pub(crate) fn print(swaps: &[Swap]) {
     for swap in swaps {
         match swap.outcome {
-            Outcome::Updated(took) => eprintln!(
-                "  {} ({}): updated in {} ms",
+            Outcome::Updated { took, change } => eprintln!(
+                "  {} ({}): updated in {} ms{}",
                 swap.function,
                 swap.name,
-                took.as_millis()
+                took.as_millis(),
+                match change {
+                    Change::Code => "",
+                    Change::Environment => " (environment)",
+                    Change::Both => " (code and environment)",
+                }
             ),
             Outcome::Unchanged => eprintln!(
                 "  {} ({}): unchanged (its live code is this zip)",
@@ -458,16 +590,18 @@ pub(crate) fn print(swaps: &[Swap]) {
     }
 }
 
-/// Whether any function got new code.
+/// Whether any function got new code or variables.
 pub(crate) fn any_updated(swaps: &[Swap]) -> bool {
     swaps.iter().any(|s| s.outcome != Outcome::Unchanged)
 }
 
 /// After a change-set deploy (or an up-to-date one): a function whose
 /// live code is not the zip its stack names is updated to that zip, from
-/// the artifacts bucket as the stack names it. That happens after a
-/// hotswap whose change was then reverted: the template, still naming the
-/// old zip, shows no change, yet the function runs the hotswapped code.
+/// the artifacts bucket as the stack names it, and one whose live
+/// variables are not the ones its stack's template resolves to gets those.
+/// That happens after a hotswap whose change was then reverted: the
+/// template, still naming the old zip and variables, shows no change, yet
+/// the function runs the hotswapped code or environment.
 pub(crate) async fn reconcile(
     aws: &Aws,
     checked: &Checked,
@@ -476,33 +610,67 @@ pub(crate) async fn reconcile(
 ) -> anyhow::Result<()> {
     let stack = checked.stack().as_str();
     let template = infra::sign_in_stack(&checked.settings).to_value()?;
-    for target in targets(aws, stack, &template, packages).await? {
-        let (Some(bucket), Some(key)) = (
+    let physical = physical_ids(aws, stack).await?;
+    let known = Known {
+        stack_name: stack.to_owned(),
+        region: Some(aws.region.clone()),
+        account: Some(aws.account().await?),
+        parameters: deployed
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_owned(),
+                    p.parameter_value()?.to_owned(),
+                ))
+            })
+            .collect(),
+        resources: physical.clone(),
+    };
+    for target in targets(stack, &template, packages, &physical, &known)? {
+        let expected = code_sha256(&target.package.zip);
+        let live = live(&aws.lambda, &target.name).await?;
+        // The zip the stack names, when it is this build's (only a deploy
+        // changes the stack to name another) and not the live code.
+        let code = match (
             cfn::parameter(deployed, target.code.bucket),
             cfn::parameter(deployed, target.code.key),
-        ) else {
-            continue;
+        ) {
+            (Some(bucket), Some(key))
+                if key == target.package.key && live.code_sha256 != expected =>
+            {
+                Some((bucket.to_owned(), key.to_owned()))
+            }
+            _ => None,
         };
-        if key != target.package.key {
-            // The stack names other code than this build; only a deploy changes that.
-            continue;
-        }
-        let expected = code_sha256(&target.package.zip);
-        let live = live_code(&aws.lambda, &target.name).await?;
-        if live == expected {
-            continue;
-        }
+        let environment = target
+            .environment
+            .ok()
+            .filter(|variables| *variables != live.environment);
+        let what = match (&code, &environment) {
+            (None, None) => continue,
+            (Some((bucket, key)), None) => {
+                format!("other code than its stack names: updating it to s3://{bucket}/{key}")
+            }
+            (None, Some(_)) => {
+                "other environment variables than its stack names: updating them".to_owned()
+            }
+            (Some((bucket, key)), Some(_)) => format!(
+                "other code and environment variables than its stack names: updating them to \
+                 s3://{bucket}/{key} and the template's variables"
+            ),
+        };
+        let wanted = Wanted {
+            code: code.map(|(bucket, key)| (expected, Source::S3 { bucket, key })),
+            environment,
+        };
         eprintln!(
-            "function {} ({}) runs other code than its stack names (a hotswap since reverted): \
-             updating it to s3://{bucket}/{key}",
+            "function {} ({}) runs {what} (a hotswap since reverted, or a change made outside \
+             the stack)",
             target.name, target.logical_id
         );
-        let source = Source::S3 {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        };
         let function = target.package.function;
-        if let Err(err) = swap(&aws.lambda, function, target.name, &expected, source).await {
+        if let Err(err) = swap(&aws.lambda, function, target.name, wanted).await {
             print_recent_logs(aws, checked.stack(), function).await;
             return Err(err);
         }
@@ -510,15 +678,8 @@ pub(crate) async fn reconcile(
     Ok(())
 }
 
-/// The functions of the template (the resources of Lambda's function type
-/// whose code key is one of [`CODE_PARAMETERS`]), with their deployed
-/// names from the stack and the zips built for them.
-async fn targets<'a>(
-    aws: &Aws,
-    stack: &str,
-    template: &Value,
-    packages: &'a [Package],
-) -> anyhow::Result<Vec<Target<'a>>> {
+/// The physical ids of the stack's resources, by logical id.
+async fn physical_ids(aws: &Aws, stack: &str) -> anyhow::Result<HashMap<String, String>> {
     let mut physical = HashMap::new();
     let mut pages = aws
         .cfn
@@ -531,15 +692,27 @@ async fn targets<'a>(
         let resource = resource
             .map_err(sdk)
             .with_context(|| format!("cannot list the resources of stack {stack}"))?;
-        if resource.resource_type() == Some(<infra::lambda::Function as Resource>::TYPE)
-            && let (Some(logical), Some(name)) = (
-                resource.logical_resource_id(),
-                resource.physical_resource_id(),
-            )
-        {
-            physical.insert(logical.to_owned(), name.to_owned());
+        if let (Some(logical), Some(id)) = (
+            resource.logical_resource_id(),
+            resource.physical_resource_id(),
+        ) {
+            physical.insert(logical.to_owned(), id.to_owned());
         }
     }
+    Ok(physical)
+}
+
+/// The functions of the template (the resources of Lambda's function type
+/// whose code key is one of [`CODE_PARAMETERS`]), with their deployed
+/// names from the stack, the zips built for them and their environment
+/// as far as `known` resolves it.
+fn targets<'a>(
+    stack: &str,
+    template: &Value,
+    packages: &'a [Package],
+    physical: &HashMap<String, String>,
+    known: &Known,
+) -> anyhow::Result<Vec<Target<'a>>> {
     let resources = template
         .get("Resources")
         .and_then(Value::as_object)
@@ -573,6 +746,7 @@ async fn targets<'a>(
             name: name.clone(),
             package,
             code: *code,
+            environment: environment(resource, known),
         });
     }
     Ok(targets)
@@ -592,8 +766,13 @@ pub(crate) fn code_sha256(zip: &[u8]) -> String {
     aws_smithy_types::base64::encode(sha2::Sha256::digest(zip))
 }
 
-/// The `CodeSha256` Lambda reports for the function's live code.
-async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Result<String> {
+/// What Lambda says a function runs.
+struct Live {
+    code_sha256: String,
+    environment: BTreeMap<String, String>,
+}
+
+async fn live(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Result<Live> {
     let found = lambda
         .get_function()
         .function_name(name)
@@ -604,52 +783,103 @@ async fn live_code(lambda: &aws_sdk_lambda::Client, name: &str) -> anyhow::Resul
     let config = found
         .configuration()
         .with_context(|| format!("function {name} has no configuration"))?;
-    Ok(config.code_sha256().unwrap_or_default().to_owned())
+    Ok(Live {
+        code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
+        environment: config
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|variables| {
+                variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
 }
 
-/// Updates one function's code unless its live code is `expected` already,
-/// and waits until Lambda has applied it.
+/// What a function should run: a zip (its `CodeSha256` and where it is) and
+/// environment variables, where they are known.
+struct Wanted {
+    code: Option<(String, Source)>,
+    environment: Option<BTreeMap<String, String>>,
+}
+
+/// Updates one function's code and environment where the live ones are
+/// not the wanted ones, each waited for until Lambda has applied it.
 async fn swap(
     lambda: &aws_sdk_lambda::Client,
     function: &'static str,
     name: String,
-    expected: &str,
-    source: Source,
+    wanted: Wanted,
 ) -> anyhow::Result<Swap> {
-    let live = live_code(lambda, &name).await?;
+    let live = live(lambda, &name).await?;
     let done = |outcome| Swap {
         function,
         name: name.clone(),
         outcome,
     };
-    if live == expected {
-        return Ok(done(Outcome::Unchanged));
-    }
+    let code = wanted
+        .code
+        .filter(|(expected, _)| live.code_sha256 != *expected);
+    let environment = wanted
+        .environment
+        .filter(|variables| *variables != live.environment);
+    let change = match (&code, &environment) {
+        (None, None) => return Ok(done(Outcome::Unchanged)),
+        (Some(_), None) => Change::Code,
+        (None, Some(_)) => Change::Environment,
+        (Some(_), Some(_)) => Change::Both,
+    };
     let started = Instant::now();
     // An update still being applied (ours or someone's) makes Lambda refuse the next one.
     last_update(lambda, &name).await?;
-    let request = lambda.update_function_code().function_name(&name);
-    let request = match source {
-        Source::Zip(zip) => request.zip_file(Blob::new(zip)),
-        Source::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
-    };
-    let updated = request
-        .send()
-        .await
-        .map_err(sdk)
-        .with_context(|| format!("cannot update the code of function {name}"))?;
-    let reported = updated.code_sha256().unwrap_or_default();
-    if reported != expected {
-        bail!(
-            "function {name} reports CodeSha256 {reported} after the update, not the zip's \
-             {expected}: someone else changed it at the same time; run the command again"
-        );
+    if let Some((expected, source)) = code {
+        let request = lambda.update_function_code().function_name(&name);
+        let request = match source {
+            Source::Zip(zip) => request.zip_file(Blob::new(zip)),
+            Source::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
+        };
+        let updated = request
+            .send()
+            .await
+            .map_err(sdk)
+            .with_context(|| format!("cannot update the code of function {name}"))?;
+        let reported = updated.code_sha256().unwrap_or_default();
+        if reported != expected {
+            bail!(
+                "function {name} reports CodeSha256 {reported} after the update, not the zip's \
+                 {expected}: someone else changed it at the same time; run the command again"
+            );
+        }
+        let (status, reason) = last_update(lambda, &name).await?;
+        if status == Some(LastUpdateStatus::Failed) {
+            bail!("Lambda could not apply the new code of function {name}: {reason}");
+        }
     }
-    let (status, reason) = last_update(lambda, &name).await?;
-    if status == Some(LastUpdateStatus::Failed) {
-        bail!("Lambda could not apply the new code of function {name}: {reason}");
+    if let Some(variables) = environment {
+        // The values are never printed: a variable may hold what only the function should see.
+        lambda
+            .update_function_configuration()
+            .function_name(&name)
+            .environment(
+                Environment::builder()
+                    .set_variables(Some(variables.into_iter().collect()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(sdk)
+            .with_context(|| format!("cannot update the environment of function {name}"))?;
+        let (status, reason) = last_update(lambda, &name).await?;
+        if status == Some(LastUpdateStatus::Failed) {
+            bail!("Lambda could not apply the new environment of function {name}: {reason}");
+        }
     }
-    Ok(done(Outcome::Updated(started.elapsed())))
+    Ok(done(Outcome::Updated {
+        took: started.elapsed(),
+        change,
+    }))
 }
 
 /// Waits while an update of the function is in progress; returns the
@@ -820,6 +1050,87 @@ mod tests {
         );
     }
 
+    fn known() -> Known {
+        Known {
+            stack_name: "sign-in".to_owned(),
+            region: Some("eu-west-1".to_owned()),
+            account: Some("123456789012".to_owned()),
+            parameters: HashMap::new(),
+            resources: HashMap::from([
+                ("LoginTable".to_owned(), "sign-in-LoginTable-1".to_owned()),
+                ("LoginBucket".to_owned(), "sign-in-loginbucket-1".to_owned()),
+            ]),
+        }
+    }
+
+    #[test]
+    fn our_login_functions_environment_is_worked_out_from_the_stack() {
+        let settings = infra::Settings::new(infra::StackName::new("sign-in").unwrap());
+        let template = our_template(&settings);
+        let login = &template["Resources"]["LoginFunction"];
+        assert_eq!(
+            environment(login, &known()).unwrap(),
+            BTreeMap::from([
+                ("BUCKET_NAME".to_owned(), "sign-in-loginbucket-1".to_owned()),
+                (
+                    "GREETINGS_PATH".to_owned(),
+                    "/sign-in/greetings/".to_owned()
+                ),
+                ("TABLE_NAME".to_owned(), "sign-in-LoginTable-1".to_owned()),
+            ])
+        );
+        assert_eq!(
+            environment(&json!({"Properties": {}}), &known()),
+            Ok(BTreeMap::new())
+        );
+    }
+
+    #[test]
+    fn an_environment_only_cloudformation_can_work_out_is_named_with_why() {
+        let function = json!({"Properties": {"Environment": {"Variables": {
+            "TABLE_NAME": {"Ref": "LoginTable"},
+            "TABLE_ARN": {"Fn::GetAtt": ["LoginTable", "Arn"]},
+        }}}});
+        let unresolved = environment(&function, &known()).unwrap_err();
+        let blocker = Blocker::Environment {
+            logical_id: "LoginFunction".to_owned(),
+            unresolved,
+        };
+        assert_eq!(
+            blocker.to_string(),
+            "the environment of function LoginFunction changed, and its variable TABLE_ARN \
+             cannot be worked out: it uses Fn::GetAtt LoginTable.Arn, which only CloudFormation \
+             evaluates"
+        );
+        let odd = json!({"Properties": {"Environment": {"Variables": {}, "Other": 1}}});
+        assert_eq!(environment(&odd, &known()), Err(Unresolved::Shape));
+    }
+
+    #[test]
+    fn only_a_functions_environment_may_differ_besides_code() {
+        let environment = Difference::Property {
+            logical_id: "LoginFunction".to_owned(),
+            kind: "AWS::Lambda::Function".to_owned(),
+            property: "Environment".to_owned(),
+        };
+        assert!(is_function_environment(&environment));
+        for other in [
+            Difference::Property {
+                logical_id: "LoginFunction".to_owned(),
+                kind: "AWS::Lambda::Function".to_owned(),
+                property: "MemorySize".to_owned(),
+            },
+            Difference::Property {
+                logical_id: "Queue".to_owned(),
+                kind: "AWS::SQS::Queue".to_owned(),
+                property: "Environment".to_owned(),
+            },
+            Difference::Parameter("DomainPrefix".to_owned()),
+        ] {
+            assert!(!is_function_environment(&other), "{other}");
+        }
+    }
+
     #[test]
     fn lambda_reports_the_base64_sha256() {
         // printf '' | sha256sum, in base64.
@@ -838,7 +1149,7 @@ mod tests {
         );
         let text = blocker.to_string();
         assert!(
-            text.starts_with("more than code changed: parameter P0; "),
+            text.starts_with("more than code and environment changed: parameter P0; "),
             "{text}"
         );
         assert!(text.ends_with("; and 2 more"), "{text}");

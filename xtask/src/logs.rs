@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::aws::{AwsArgs, sdk};
 use crate::config::Layer;
+use crate::intrinsics::{self, Known};
 use crate::stack_args::StackSelection;
 
 /// Options of `cargo xtask logs`.
@@ -155,37 +156,12 @@ pub(crate) fn log_group(stack: &infra::StackName, function: Function) -> anyhow:
             )
         })?;
     let name = &group["Properties"]["LogGroupName"];
-    resolve(name, stack.as_str()).with_context(|| {
+    intrinsics::resolve(name, &Known::stack_only(stack.as_str())).with_context(|| {
         format!(
             "cannot tell the name of the {} function's log group from {name}",
             function.name()
         )
     })
-}
-
-/// A template value with the stack name known: a string, a `Ref` to
-/// `AWS::StackName`, or an `Fn::Join` of those. `None` for anything else.
-fn resolve(value: &Value, stack: &str) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Object(map) if map.len() == 1 => match map.iter().next()? {
-            (key, Value::String(name)) if key == "Ref" && name == "AWS::StackName" => {
-                Some(stack.to_owned())
-            }
-            (key, Value::Array(args)) if key == "Fn::Join" => match args.as_slice() {
-                [Value::String(separator), Value::Array(parts)] => Some(
-                    parts
-                        .iter()
-                        .map(|part| resolve(part, stack))
-                        .collect::<Option<Vec<_>>>()?
-                        .join(separator),
-                ),
-                _ => None,
-            },
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// Prints the last `lines` log lines of `function` from the past hour on
@@ -840,14 +816,6 @@ mod tests {
         assert_eq!(log_group(&stack, Function::Login).unwrap(), "/demo/login");
         let names: Vec<&str> = Function::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(names, crate::package::FUNCTIONS);
-    }
-
-    #[test]
-    fn resolve_knows_joins_and_the_stack_name_only() {
-        let value = json!({"Fn::Join": ["", ["/", {"Ref": "AWS::StackName"}, "/x"]]});
-        assert_eq!(resolve(&value, "s").as_deref(), Some("/s/x"));
-        assert_eq!(resolve(&json!({"Ref": "AWS::Region"}), "s"), None);
-        assert_eq!(resolve(&json!({"Fn::GetAtt": ["A", "B"]}), "s"), None);
     }
 
     #[test]

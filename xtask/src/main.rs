@@ -18,6 +18,7 @@ mod diff;
 #[cfg(test)]
 mod follow_tests;
 mod hotswap;
+mod intrinsics;
 mod local;
 mod logs;
 mod outputs;

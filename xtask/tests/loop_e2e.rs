@@ -1,9 +1,10 @@
 //! The everyday loop end to end: `package` after a `cargo build --release`
 //! at the root compiles nothing; a hotswap that Lambda fails to apply shows
-//! the function's last log lines; `cargo xtask watch` against moto rebuilds
-//! and hotswaps on a save of a function's source, coalesces the saves made
-//! during a round into one more round, shows new log lines and stops
-//! cleanly on Ctrl-C.
+//! the function's last log lines; a change of only a function's environment
+//! is hotswapped, decided by the live variables, and reconciled by the next
+//! deploy; `cargo xtask watch` against moto rebuilds and hotswaps on a save
+//! of a function's source, coalesces the saves made during a round into one
+//! more round, shows new log lines and stops cleanly on Ctrl-C.
 //!
 //! The watch test edits `functions/login/src/lib.rs` (a log message) and
 //! puts it back when it ends, panics included; a run killed before that is
@@ -247,20 +248,35 @@ async fn a_hotswap_that_lambda_fails_to_apply_shows_the_functions_last_log_lines
     assert!(packaged.ok, "{}", packaged.stderr);
     let keys = package_keys(&packaged);
 
+    // The variables are the ones moto's functions have, which the template
+    // resolves to: only code is to change.
+    let moto_lambda = aws_sdk_lambda::Client::new(&config);
+    let function = |name: &str, code: &str, variables: BTreeMap<String, String>| {
+        json!({"Configuration": {
+            "FunctionName": name,
+            "CodeSha256": code,
+            "Environment": {"Variables": variables},
+        }})
+    };
     let lambda = MockServer::start().await;
-    let function = |name: &str, code: &str| json!({"Configuration": {"FunctionName": name, "CodeSha256": code}});
     // auth's live code is its zip; login runs other code, takes the new zip,
     // and then reports the update failed.
     Mock::given(method("GET"))
         .and(path(format!("/2015-03-31/functions/{auth}")))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(function(&auth, &code_sha256(&keys["auth"]))),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(function(
+            &auth,
+            &code_sha256(&keys["auth"]),
+            live_environment(&moto_lambda, &auth).await,
+        )))
         .mount(&lambda)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("/2015-03-31/functions/{login}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(function(&login, "older")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(function(
+            &login,
+            "older",
+            live_environment(&moto_lambda, &login).await,
+        )))
         .mount(&lambda)
         .await;
     Mock::given(method("PUT"))
@@ -328,6 +344,225 @@ async fn a_hotswap_that_lambda_fails_to_apply_shows_the_functions_last_log_lines
         "only the function that failed: {}",
         run.stderr
     );
+}
+
+/// A function's live environment variables.
+async fn live_environment(lambda: &aws_sdk_lambda::Client, name: &str) -> BTreeMap<String, String> {
+    lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .unwrap()
+        .configuration()
+        .unwrap()
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Sets a function's variables behind the stack's back (someone in the
+/// console, a hotswap from another checkout).
+async fn set_environment(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    variables: &BTreeMap<String, String>,
+) {
+    lambda
+        .update_function_configuration()
+        .function_name(name)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .set_variables(Some(variables.clone().into_iter().collect()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Updates the stack through a change set of its own, with its deployed
+/// template as `edit` changes it and every parameter and tag as they are:
+/// as a deploy from a checkout whose stack code differs would.
+async fn update_stack_template(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+    name: &str,
+    edit: impl FnOnce(&mut Value),
+) {
+    use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter};
+    let body = cfn
+        .get_template()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap()
+        .template_body
+        .unwrap();
+    let mut template: Value = serde_json::from_str(&body).unwrap();
+    edit(&mut template);
+    let current = common::stack(cfn, stack).await.unwrap();
+    let parameters = current
+        .parameters()
+        .iter()
+        .map(|p| {
+            Parameter::builder()
+                .parameter_key(p.parameter_key().unwrap())
+                .use_previous_value(true)
+                .build()
+        })
+        .collect();
+    cfn.create_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .change_set_type(ChangeSetType::Update)
+        .template_body(template.to_string())
+        .set_parameters(Some(parameters))
+        .set_tags(Some(current.tags().to_vec()))
+        .capabilities(Capability::CapabilityIam)
+        .capabilities(Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .unwrap();
+    cfn.execute_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .send()
+        .await
+        .unwrap();
+    let status = common::stack(cfn, stack)
+        .await
+        .unwrap()
+        .stack_status()
+        .unwrap()
+        .as_str()
+        .to_owned();
+    assert_eq!(status, "UPDATE_COMPLETE");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_of_only_a_functions_environment_is_hotswapped_and_the_next_deploy_reconciles() {
+    const STACK: &str = "envswap";
+    let moto = Moto::start().unwrap();
+    let config = sdk_config(&moto).await;
+    let build = fake_build("envswap");
+    let deploy = |extra: &[&str]| {
+        let mut args = vec!["deploy", "--stack-name", STACK];
+        args.extend_from_slice(extra);
+        xtask(&moto, &build, &args)
+    };
+    let first = deploy(&["--yes"]);
+    assert!(first.ok, "{}", first.stderr);
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let created = resources(&cfn, STACK).await;
+    let (auth, login) = (
+        created["AuthFunction"].2.clone(),
+        created["LoginFunction"].2.clone(),
+    );
+    // What CloudFormation made of the template's variables: what a hotswap
+    // must arrive at by itself.
+    let login_environment = live_environment(&lambda, &login).await;
+    let auth_environment = live_environment(&lambda, &auth).await;
+    assert_eq!(
+        login_environment["GREETINGS_PATH"],
+        format!("/{STACK}/greetings/")
+    );
+    let operations = || async {
+        let current = common::stack(&cfn, STACK).await.unwrap();
+        (
+            current.last_updated_time().copied(),
+            common::event_count(&cfn, STACK).await,
+        )
+    };
+
+    // The deployed stack's login function has a variable our template does
+    // not: only its Environment differs, and a hotswap takes the variables
+    // back to the template's, no stack operation.
+    let with_extra = |template: &mut Value| {
+        template["Resources"]["LoginFunction"]["Properties"]["Environment"]["Variables"]["EXTRA"] =
+            json!("from another checkout");
+    };
+    update_stack_template(&cfn, STACK, "extra-variable", with_extra).await;
+    assert_eq!(
+        live_environment(&lambda, &login).await["EXTRA"],
+        "from another checkout"
+    );
+    let before = operations().await;
+    let run = deploy(&["--hotswap-only"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "hotswapping the functions of stack {STACK}: nothing but their code and environment \
+             changed"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("login ({login}): updated in ")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" ms (environment)\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("auth ({auth}): unchanged")),
+        "the auth function's variables resolve to what CloudFormation set: {}",
+        run.stderr
+    );
+    assert_eq!(live_environment(&lambda, &login).await, login_environment);
+    assert_eq!(live_environment(&lambda, &auth).await, auth_environment);
+    assert_eq!(operations().await, before, "the stack was touched");
+
+    // The next deploy brings the stack's template in line.
+    let run = deploy(&["--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert_eq!(run.modified(), ["LoginFunction"], "{}", run.stderr);
+    assert_eq!(live_environment(&lambda, &login).await, login_environment);
+
+    // Variables changed behind the stack's back: the live ones decide, so a
+    // hotswap puts the template's back although the template shows no
+    // change, and so does a deploy with nothing to change.
+    let mut by_hand = login_environment.clone();
+    by_hand.insert("BY_HAND".to_owned(), "1".to_owned());
+    set_environment(&lambda, &login, &by_hand).await;
+    let run = deploy(&["--hotswap-only"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains(" ms (environment)\n"), "{}", run.stderr);
+    assert_eq!(live_environment(&lambda, &login).await, login_environment);
+    set_environment(&lambda, &login, &by_hand).await;
+    let run = deploy(&["--yes"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stderr.contains("is up to date"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "function {login} (LoginFunction) runs other environment variables than its stack \
+             names: updating them"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(live_environment(&lambda, &login).await, login_environment);
+
+    // An environment change beside another change is not hotswapped: both are named.
+    update_stack_template(&cfn, STACK, "extra-again", with_extra).await;
+    let before = operations().await;
+    let run = deploy(&["--hotswap-only", "--log-retention-days", "7"]);
+    assert!(!run.ok, "{}", run.stderr);
+    for named in [
+        "resource LoginFunction (AWS::Lambda::Function), property Environment",
+        "resource LoginLogGroup (AWS::Logs::LogGroup), property RetentionInDays",
+        "nothing was changed",
+    ] {
+        assert!(run.stderr.contains(named), "{named}: {}", run.stderr);
+    }
+    assert_eq!(
+        live_environment(&lambda, &login).await["EXTRA"],
+        "from another checkout"
+    );
+    assert_eq!(operations().await, before);
 }
 
 /// The line of the login function's source that the watch test changes.
