@@ -446,32 +446,16 @@ pub(crate) async fn attempt(
     let (body, parameters) = rollout::template(checked, &bucket, packages, prefix)?;
     let new: Value = serde_json::from_str(&body).context("cannot read our own template")?;
     let deployed = crate::review::deployed_template(aws, stack).await?;
-    let deployed_parameters: Vec<(String, String)> = current
-        .parameters()
-        .iter()
-        .filter_map(|p| {
-            Some((
-                p.parameter_key()?.to_owned(),
-                p.parameter_value()?.to_owned(),
-            ))
-        })
-        .collect();
+    let deployed_parameters = cfn::parameters(&current);
     let found = differences(&deployed, &deployed_parameters, &new, &parameters);
     if !found.iter().all(is_function_environment) {
         return Ok(Attempt::Blocked(Blocker::Differences(found)));
     }
-    let physical = physical_ids(aws, stack).await?;
-    let known = Known {
-        stack_name: stack.to_owned(),
-        region: Some(aws.region.clone()),
-        account: Some(aws.account().await?),
-        parameters: parameters
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), value.clone()))
-            .collect(),
-        resources: physical.clone(),
-    };
-    let targets = targets(stack, &new, packages, &physical, &known)?;
+    let new_parameters = parameters
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), value.clone()));
+    let known = known(aws, stack, new_parameters).await?;
+    let targets = targets(stack, &new, packages, &known)?;
     // A function whose environment the template changes must have every
     // variable worked out; another keeps what CloudFormation set, unless it
     // resolves (then the live variables are checked as the live code is).
@@ -610,24 +594,8 @@ pub(crate) async fn reconcile(
 ) -> anyhow::Result<()> {
     let stack = checked.stack().as_str();
     let template = infra::sign_in_stack(&checked.settings).to_value()?;
-    let physical = physical_ids(aws, stack).await?;
-    let known = Known {
-        stack_name: stack.to_owned(),
-        region: Some(aws.region.clone()),
-        account: Some(aws.account().await?),
-        parameters: deployed
-            .parameters()
-            .iter()
-            .filter_map(|p| {
-                Some((
-                    p.parameter_key()?.to_owned(),
-                    p.parameter_value()?.to_owned(),
-                ))
-            })
-            .collect(),
-        resources: physical.clone(),
-    };
-    for target in targets(stack, &template, packages, &physical, &known)? {
+    let known = known(aws, stack, cfn::parameters(deployed)).await?;
+    for target in targets(stack, &template, packages, &known)? {
         let expected = code_sha256(&target.package.zip);
         let live = live(&aws.lambda, &target.name).await?;
         // The zip the stack names, when it is this build's (only a deploy
@@ -678,6 +646,22 @@ pub(crate) async fn reconcile(
     Ok(())
 }
 
+/// What the values of the deployed stack's template resolve against: its
+/// name, region and account, `parameters`, its resources' physical ids.
+async fn known(
+    aws: &Aws,
+    stack: &str,
+    parameters: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Known> {
+    Ok(Known {
+        stack_name: stack.to_owned(),
+        region: Some(aws.region.clone()),
+        account: Some(aws.account().await?),
+        parameters: parameters.into_iter().collect(),
+        resources: physical_ids(aws, stack).await?,
+    })
+}
+
 /// The physical ids of the stack's resources, by logical id.
 async fn physical_ids(aws: &Aws, stack: &str) -> anyhow::Result<HashMap<String, String>> {
     let mut physical = HashMap::new();
@@ -710,7 +694,6 @@ fn targets<'a>(
     stack: &str,
     template: &Value,
     packages: &'a [Package],
-    physical: &HashMap<String, String>,
     known: &Known,
 ) -> anyhow::Result<Vec<Target<'a>>> {
     let resources = template
@@ -738,7 +721,7 @@ fn targets<'a>(
             .iter()
             .find(|p| p.function == code.function)
             .with_context(|| format!("cannot find the package of {}", code.function))?;
-        let name = physical.get(logical_id).with_context(|| {
+        let name = known.resources.get(logical_id).with_context(|| {
             format!("stack {stack} has no function {logical_id}; deploy without --hotswap")
         })?;
         targets.push(Target {

@@ -29,6 +29,20 @@ pub(crate) fn output<'a>(stack: &'a Stack, key: &str) -> Option<&'a str> {
         .and_then(|o| o.output_value())
 }
 
+/// Every parameter the stack was deployed with, `(key, value)`.
+pub(crate) fn parameters(stack: &Stack) -> Vec<(String, String)> {
+    stack
+        .parameters()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.parameter_key()?.to_owned(),
+                p.parameter_value()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
 /// The value the stack was deployed with for parameter `key`.
 pub(crate) fn parameter<'a>(stack: &'a Stack, key: &str) -> Option<&'a str> {
     stack
