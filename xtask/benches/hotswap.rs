@@ -18,48 +18,10 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use common::source_edit::Edit;
 use common::{Build, Moto, Run, xtask};
-
-/// The line that the edits change, as it is in the source.
-const LINE: &str = "\"no greetings under the path\"";
-
-/// The login function's source, put back when dropped.
-struct Edit {
-    path: PathBuf,
-    original: String,
-}
-
-impl Edit {
-    fn new() -> Self {
-        let path = testkit::workspace_root().join("functions/login/src/lib.rs");
-        let original = std::fs::read_to_string(&path).unwrap();
-        assert!(
-            original.contains(LINE),
-            "{} lost the edited line",
-            path.display()
-        );
-        Self { path, original }
-    }
-
-    /// A one-line change that changes the binary: another log message.
-    fn apply(&self, label: &str) {
-        let changed = self.original.replacen(
-            LINE,
-            &format!("\"no greetings under the path ({label})\""),
-            1,
-        );
-        std::fs::write(&self.path, changed).unwrap();
-    }
-}
-
-impl Drop for Edit {
-    fn drop(&mut self) {
-        let _ = std::fs::write(&self.path, &self.original);
-    }
-}
 
 /// The numbers of the first line starting with `prefix`.
 fn numbers(run: &Run, prefix: &str) -> Vec<f64> {
@@ -157,13 +119,13 @@ fn main() {
     let mut hot = Vec::new();
     let mut normal = Vec::new();
     for n in 0..runs {
-        edit.apply(&format!("hotswap edit {n}"));
+        edit.apply(format!("hotswap {n}"));
         let started = Instant::now();
         let run = xtask(&moto, &build, &with(&["--hotswap-only"]));
         assert!(run.ok, "{}", run.stderr);
         hot.push(figures(&run, started.elapsed()));
 
-        edit.apply(&format!("release edit {n}"));
+        edit.apply(format!("release {n}"));
         let started = Instant::now();
         let run = xtask(&moto, &build, &with(&["--yes"]));
         assert!(run.ok, "{}", run.stderr);

@@ -26,6 +26,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::source_edit::Edit;
 use common::{Build, Moto, Run, fake_build, resources, sdk_config, xtask, xtask_with};
 use serde_json::{Value, json};
 
@@ -563,50 +564,6 @@ async fn a_change_of_only_a_functions_environment_is_hotswapped_and_the_next_dep
         "from another checkout"
     );
     assert_eq!(operations().await, before);
-}
-
-/// The line of the login function's source that the watch test changes.
-const LINE: &str = "\"no greetings under the path\"";
-/// What each edit puts in its place, numbered.
-const EDITED: &str = "\"no greetings under the path (watch e2e ";
-
-/// The login function's source, put back when dropped.
-struct Edit {
-    path: PathBuf,
-    original: String,
-}
-
-impl Edit {
-    fn new() -> Self {
-        let path = testkit::workspace_root().join("functions/login/src/lib.rs");
-        let mut original = std::fs::read_to_string(&path).unwrap();
-        // A run killed before its guard dropped left its edit: take it back out.
-        let left =
-            regex_lite::Regex::new(&format!(r"{}\d+\)\x22", regex_lite::escape(EDITED))).unwrap();
-        if left.is_match(&original) {
-            original = left.replace_all(&original, LINE).into_owned();
-            std::fs::write(&path, &original).unwrap();
-        }
-        assert!(
-            original.contains(LINE),
-            "{} lost the edited line",
-            path.display()
-        );
-        Self { path, original }
-    }
-
-    /// A one-line change that changes the binary: another log message.
-    fn apply(&self, n: usize) {
-        let changed = self.original.replacen(LINE, &format!("{EDITED}{n})\""), 1);
-        std::fs::write(&self.path, changed).unwrap();
-    }
-}
-
-impl Drop for Edit {
-    fn drop(&mut self) {
-        // A fresh modification time: cargo rebuilds whatever it built from the edit.
-        let _ = std::fs::write(&self.path, &self.original);
-    }
 }
 
 /// A running `cargo xtask watch`, its stderr collected line by line.
