@@ -15,13 +15,16 @@
     reason = "a benchmark stops loudly"
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code, reason = "the benchmark uses a part of the tests' helpers")]
 mod common;
+#[path = "../tests/loop_e2e/source_edit.rs"]
+mod source_edit;
 
 use std::time::{Duration, Instant};
 
-use common::source_edit::Edit;
 use common::{Build, Moto, Run, xtask};
+use source_edit::Edit;
 
 /// The numbers of the first line starting with `prefix`.
 fn numbers(run: &Run, prefix: &str) -> Vec<f64> {

@@ -17,7 +17,14 @@
     reason = "a test stops loudly on what it did not expect"
 )]
 
+#[path = "it/common/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "these tests use a part of the `it` binary's helpers"
+)]
 mod common;
+#[path = "loop_e2e/source_edit.rs"]
+mod source_edit;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -26,9 +33,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::source_edit::Edit;
 use common::{Build, Moto, Run, fake_build, resources, sdk_config, xtask, xtask_with};
 use serde_json::{Value, json};
+use source_edit::Edit;
 
 /// Held by each test that builds the functions from the workspace's
 /// sources: the watch test edits one of them meanwhile. (tokio's: it is

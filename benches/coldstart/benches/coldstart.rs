@@ -19,7 +19,11 @@
     reason = "a benchmark that cannot set up should stop loudly"
 )]
 
-#[path = "../../../functions/login/tests/common/mod.rs"]
+#[path = "../../../functions/login/tests/it/common/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "the benchmark uses a part of the login tests' helpers"
+)]
 mod login_common;
 
 use std::io::Write;

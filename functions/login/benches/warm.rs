@@ -13,7 +13,8 @@
     reason = "a benchmark that cannot set up should stop loudly"
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code, reason = "the benchmark uses a part of the tests' helpers")]
 mod common;
 
 use std::time::{Duration, Instant};

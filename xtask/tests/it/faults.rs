@@ -7,13 +7,8 @@
 //! (Ctrl-C) while it uploads or creates the change set leaves nothing the
 //! next deploy cannot continue from. The figures of each run are printed
 //! (`--nocapture` to see them).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly on what it did not expect"
-)]
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -1,7 +1,7 @@
 //! The real `login` binary under a stand-in Runtime API, with the
 //! environment the stack gives it and AWS pointed at moto.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -9,7 +9,7 @@
     reason = "the setup helpers below run outside #[test] fns; a failed setup should stop the test loudly"
 )]
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 use std::time::Duration;

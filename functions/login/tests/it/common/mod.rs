@@ -2,11 +2,6 @@
 //! create there, and the API Gateway fixtures under `tests/data/`.
 
 #![allow(
-    dead_code,
-    unreachable_pub,
-    reason = "each test file uses a different subset"
-)]
-#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "test support: a failed setup should stop the test loudly"
@@ -22,14 +17,14 @@ use serde_json::Value;
 
 /// One moto per test binary: it starts in about a second, and every test
 /// uses its own table, bucket and parameter path.
-pub fn moto() -> &'static testkit::Moto {
+pub(crate) fn moto() -> &'static testkit::Moto {
     static MOTO: OnceLock<testkit::Moto> = OnceLock::new();
     MOTO.get_or_init(|| testkit::Moto::start().expect("moto starts"))
 }
 
 /// SDK configuration pointed at `endpoint` with dummy credentials, built
 /// explicitly: tests must not mutate the process environment.
-pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+pub(crate) async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
@@ -42,7 +37,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 /// The greetings the stack ships, and values parked next to the path that
 /// must never be picked.
-pub const GREETINGS: [(&str, &str); 4] = [
+pub(crate) const GREETINGS: [(&str, &str); 4] = [
     ("hello", "Hello"),
     ("shalom", "Shalom"),
     ("hi", "Hi"),
@@ -50,15 +45,15 @@ pub const GREETINGS: [(&str, &str); 4] = [
 ];
 
 /// A stack's resources in moto, named after `stack`.
-pub struct Stack {
-    pub config: login::Config,
-    pub sdk: aws_config::SdkConfig,
+pub(crate) struct Stack {
+    pub(crate) config: login::Config,
+    pub(crate) sdk: aws_config::SdkConfig,
 }
 
 impl Stack {
     /// Creates the table, the bucket and the parameters (the stack's own
     /// greetings plus decoys outside its path).
-    pub async fn create(stack: &str) -> Self {
+    pub(crate) async fn create(stack: &str) -> Self {
         let sdk = sdk_config(moto().endpoint()).await;
         let config = login::Config {
             table_name: format!("{stack}-logins"),
@@ -116,12 +111,12 @@ impl Stack {
         Self { config, sdk }
     }
 
-    pub fn app(&self) -> login::App {
+    pub(crate) fn app(&self) -> login::App {
         login::App::new(self.config.clone(), &self.sdk)
     }
 
     /// Every `(username, timestamp)` in the table.
-    pub async fn items(&self) -> Vec<(String, String)> {
+    pub(crate) async fn items(&self) -> Vec<(String, String)> {
         let scan = aws_sdk_dynamodb::Client::new(&self.sdk)
             .scan()
             .table_name(&self.config.table_name)
@@ -141,7 +136,7 @@ impl Stack {
     }
 
     /// The object's body and content type, if it exists.
-    pub async fn object(&self, key: &str) -> Option<(String, String)> {
+    pub(crate) async fn object(&self, key: &str) -> Option<(String, String)> {
         let object = s3(&self.sdk)
             .get_object()
             .bucket(&self.config.bucket_name)
@@ -155,7 +150,7 @@ impl Stack {
     }
 
     /// Every key in the bucket.
-    pub async fn keys(&self) -> Vec<String> {
+    pub(crate) async fn keys(&self) -> Vec<String> {
         let listed = s3(&self.sdk)
             .list_objects_v2()
             .bucket(&self.config.bucket_name)
@@ -179,13 +174,13 @@ fn s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
 }
 
 /// A fixture from `tests/data/`.
-pub fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
 /// The sign-in fixture with `claim` set to `value` (`None`: removed).
-pub fn with_claim(mut event: Value, claim: &str, value: Option<&str>) -> Value {
+pub(crate) fn with_claim(mut event: Value, claim: &str, value: Option<&str>) -> Value {
     let claims = event["requestContext"]["authorizer"]["claims"]
         .as_object_mut()
         .unwrap();
@@ -197,7 +192,7 @@ pub fn with_claim(mut event: Value, claim: &str, value: Option<&str>) -> Value {
 }
 
 /// The sign-in fixture with another `email` claim.
-pub fn event_for(email: &str) -> Value {
+pub(crate) fn event_for(email: &str) -> Value {
     let mut event = fixture("login.json");
     event["requestContext"]["authorizer"]["claims"]["email"] = Value::String(email.to_owned());
     event
@@ -205,7 +200,7 @@ pub fn event_for(email: &str) -> Value {
 
 /// Calls the handler as the runtime would, with a known request id, and
 /// checks the headers every JSON answer carries.
-pub async fn invoke(app: &login::App, payload: Value) -> (u16, Value) {
+pub(crate) async fn invoke(app: &login::App, payload: Value) -> (u16, Value) {
     let mut context = lambda_runtime::Context::default();
     context.request_id = "req-0001".to_owned();
     let response = login::handle(app, lambda_runtime::LambdaEvent::new(payload, context))

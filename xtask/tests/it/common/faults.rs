@@ -14,19 +14,19 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// The share of requests (in percent) that meet each fault.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Plan {
-    pub seed: u64,
-    pub throttle: u32,
-    pub unavailable: u32,
-    pub reset_before: u32,
-    pub reset_after: u32,
-    pub slow: u32,
+pub(crate) struct Plan {
+    pub(crate) seed: u64,
+    pub(crate) throttle: u32,
+    pub(crate) unavailable: u32,
+    pub(crate) reset_before: u32,
+    pub(crate) reset_after: u32,
+    pub(crate) slow: u32,
     /// From this request on, every request is answered 503.
-    pub blackout_from: Option<usize>,
+    pub(crate) blackout_from: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Fault {
+pub(crate) enum Fault {
     Throttle,
     Unavailable,
     ResetBefore,
@@ -35,20 +35,19 @@ pub enum Fault {
     Blackout,
 }
 
-/// What the proxy saw: requests, faults by kind, and the operations
-/// forwarded to moto (CloudFormation actions, S3 method and path).
+/// What the proxy saw: requests, faults by kind, and S3 requests without
+/// the bucket owner check.
 #[derive(Debug, Default)]
-pub struct Seen {
-    pub requests: usize,
-    pub faults: BTreeMap<Fault, usize>,
-    pub forwarded: Vec<String>,
+pub(crate) struct Seen {
+    pub(crate) requests: usize,
+    pub(crate) faults: BTreeMap<Fault, usize>,
     /// S3 requests sent without `x-amz-expected-bucket-owner`.
-    pub s3_without_owner: Vec<String>,
+    pub(crate) s3_without_owner: Vec<String>,
 }
 
 /// What becomes of a held request once the test lets it go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Release {
+pub(crate) enum Release {
     /// It reaches moto, as a request already on the wire reaches AWS.
     Forward,
     /// It never arrives.
@@ -64,16 +63,16 @@ struct Hold {
     release: Option<Release>,
 }
 
-pub struct Proxy {
-    pub endpoint: String,
-    pub seen: Arc<Mutex<Seen>>,
+pub(crate) struct Proxy {
+    pub(crate) endpoint: String,
+    pub(crate) seen: Arc<Mutex<Seen>>,
     plan: Arc<Mutex<Plan>>,
     hold: Arc<Mutex<Option<Hold>>>,
 }
 
 impl Proxy {
     /// Starts the proxy in front of `upstream` (`http://127.0.0.1:PORT`).
-    pub async fn start(upstream: &str, plan: Plan) -> Self {
+    pub(crate) async fn start(upstream: &str, plan: Plan) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let upstream = upstream.trim_start_matches("http://").to_owned();
@@ -109,7 +108,7 @@ impl Proxy {
 
     /// Holds the first request from now on whose operation (`CreateChangeSet`,
     /// `PUT /bucket/key`) and body match, until [`Self::release`].
-    pub fn hold(&self, matches: impl Fn(&str, &str) -> bool + Send + 'static) {
+    pub(crate) fn hold(&self, matches: impl Fn(&str, &str) -> bool + Send + 'static) {
         *self.hold.lock().unwrap() = Some(Hold {
             matches: Box::new(matches),
             caught: false,
@@ -118,7 +117,7 @@ impl Proxy {
     }
 
     /// Waits until the held request has arrived.
-    pub async fn held(&self) {
+    pub(crate) async fn held(&self) {
         loop {
             if self.hold.lock().unwrap().as_ref().is_some_and(|h| h.caught) {
                 return;
@@ -128,26 +127,15 @@ impl Proxy {
     }
 
     /// Lets the held request through, or drops it.
-    pub fn release(&self, release: Release) {
+    pub(crate) fn release(&self, release: Release) {
         if let Some(hold) = self.hold.lock().unwrap().as_mut() {
             hold.release = Some(release);
         }
     }
 
     /// Changes the faults from now on.
-    pub fn set(&self, plan: Plan) {
+    pub(crate) fn set(&self, plan: Plan) {
         *self.plan.lock().unwrap() = plan;
-    }
-
-    /// How many forwarded operations were `name` (`CreateChangeSet`, `PUT /bucket/key`…).
-    pub fn forwarded(&self, prefix: &str) -> usize {
-        self.seen
-            .lock()
-            .unwrap()
-            .forwarded
-            .iter()
-            .filter(|o| o.starts_with(prefix))
-            .count()
     }
 }
 
@@ -321,7 +309,6 @@ async fn serve(
         let response = forward(upstream, &request).await?;
         {
             let mut s = seen.lock().unwrap();
-            s.forwarded.push(request.operation());
             if request.service() == Some("s3")
                 && header(&request.head, "x-amz-expected-bucket-owner").is_none()
             {

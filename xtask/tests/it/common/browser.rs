@@ -7,16 +7,16 @@ use std::collections::BTreeMap;
 use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 
 /// One answer, read whole.
-pub struct Page {
-    pub url: url::Url,
-    pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: String,
+pub(crate) struct Page {
+    pub(crate) url: url::Url,
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
     /// The `Location` header, resolved against the page's URL.
-    pub fn location(&self) -> url::Url {
+    pub(crate) fn location(&self) -> url::Url {
         let location = self
             .headers
             .get(LOCATION)
@@ -32,12 +32,12 @@ impl Page {
     }
 
     /// A header's value.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Every `Set-Cookie` for the cookie `name`.
-    pub fn set_cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn set_cookie(&self, name: &str) -> Option<String> {
         self.headers
             .get_all(SET_COOKIE)
             .iter()
@@ -47,7 +47,7 @@ impl Page {
     }
 
     /// The first form's action (resolved) and its hidden fields.
-    pub fn form(&self) -> (url::Url, Vec<(String, String)>) {
+    pub(crate) fn form(&self) -> (url::Url, Vec<(String, String)>) {
         let form =
             regex_lite::Regex::new(r#"(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>"#).unwrap();
         let captures = form
@@ -71,7 +71,7 @@ impl Page {
     }
 
     /// The first link whose target contains `part`, resolved.
-    pub fn link(&self, part: &str) -> url::Url {
+    pub(crate) fn link(&self, part: &str) -> url::Url {
         let href = regex_lite::Regex::new(r#"href="([^"]*)""#).unwrap();
         let found = href
             .captures_iter(&self.body)
@@ -92,7 +92,7 @@ fn unescape(text: &str) -> String {
 }
 
 /// The scripted browser.
-pub struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     /// host → cookie name → value.
     cookies: BTreeMap<String, BTreeMap<String, String>>,
@@ -111,11 +111,6 @@ impl Default for Browser {
 }
 
 impl Browser {
-    /// The cookie `name` this browser holds for `host`.
-    pub fn cookie(&self, host: &str, name: &str) -> Option<&str> {
-        self.cookies.get(host)?.get(name).map(String::as_str)
-    }
-
     fn cookie_header(&self, url: &url::Url) -> Option<String> {
         let jar = self.cookies.get(url.host_str()?)?;
         (!jar.is_empty()).then(|| {
@@ -162,13 +157,13 @@ impl Browser {
     }
 
     /// GET, as a browser asks for a page.
-    pub async fn get(&mut self, url: url::Url) -> Page {
+    pub(crate) async fn get(&mut self, url: url::Url) -> Page {
         let request = self.http.get(url.clone()).header(ACCEPT, "text/html");
         self.send(url, request).await
     }
 
     /// GET asking for JSON.
-    pub async fn get_json(&mut self, url: url::Url) -> Page {
+    pub(crate) async fn get_json(&mut self, url: url::Url) -> Page {
         let request = self
             .http
             .get(url.clone())
@@ -177,7 +172,7 @@ impl Browser {
     }
 
     /// Submits a form.
-    pub async fn post(&mut self, url: url::Url, fields: &[(String, String)]) -> Page {
+    pub(crate) async fn post(&mut self, url: url::Url, fields: &[(String, String)]) -> Page {
         let request = self
             .http
             .post(url.clone())

@@ -4,13 +4,7 @@
 //! terminal, or with `--progress events` it prints event lines; `NO_COLOR`
 //! draws no colour. And the shell completion scripts.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly on what it did not expect"
-)]
-
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 

@@ -9,13 +9,13 @@ use std::path::PathBuf;
 const LINE: &str = "\"no greetings under the path\"";
 
 /// The login function's source, put back when dropped.
-pub struct Edit {
+pub(crate) struct Edit {
     path: PathBuf,
     original: String,
 }
 
 impl Edit {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let path = testkit::workspace_root().join("functions/login/src/lib.rs");
         let mut original = std::fs::read_to_string(&path).unwrap();
         // A run killed before its guard dropped left its edit: take it back out.
@@ -34,7 +34,7 @@ impl Edit {
     }
 
     /// A one-line change that changes the binary: another log message.
-    pub fn apply(&self, label: impl Display) {
+    pub(crate) fn apply(&self, label: impl Display) {
         let changed = self.original.replacen(
             LINE,
             &format!("\"no greetings under the path (edited: {label})\""),

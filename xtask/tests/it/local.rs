@@ -4,13 +4,7 @@
 //! scripted browser signs up, confirms, signs in and is greeted, and every
 //! status and `Location` on the way is asserted, then what the login wrote.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly"
-)]
-
-mod common;
+use crate::common;
 
 use common::{Build, xtask_with};
 

@@ -1,7 +1,7 @@
 //! Events the login function must refuse with a clear 4xx, never a panic or
 //! a 500. No AWS is reachable here: refusals happen before any call.
 
-mod common;
+use crate::common;
 
 use common::{event_for, fixture, invoke};
 use serde_json::{Value, json};

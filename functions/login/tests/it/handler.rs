@@ -1,7 +1,7 @@
 //! The login handler against moto: what a sign-in really writes to DynamoDB
 //! and S3, and where its greeting comes from.
 
-mod common;
+use crate::common;
 
 use common::{GREETINGS, Stack, event_for, fixture, invoke, with_claim};
 

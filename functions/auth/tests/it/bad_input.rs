@@ -2,7 +2,7 @@
 //! leaves the function (never a panic, never a call with junk), and the odd
 //! requests that start a sign-in instead.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

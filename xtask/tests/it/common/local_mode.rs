@@ -12,27 +12,27 @@ use serde_json::Value;
 use super::browser::Browser;
 
 /// The person who signs up in the flow tests.
-pub const EMAIL: &str = "Ann.Example@example.com";
+pub(crate) const EMAIL: &str = "Ann.Example@example.com";
 /// Their password (the pool's policy: 12+ characters, every class).
-pub const PASSWORD: &str = "Correct-Horse-9-Battery";
+pub(crate) const PASSWORD: &str = "Correct-Horse-9-Battery";
 
 /// A running `cargo xtask local`.
-pub struct LocalMode {
+pub(crate) struct LocalMode {
     child: Option<Child>,
     /// What it printed as `Key = value` on stdout.
-    pub outputs: BTreeMap<String, String>,
+    pub(crate) outputs: BTreeMap<String, String>,
     /// The order the keys came in.
-    pub order: Vec<String>,
+    pub(crate) order: Vec<String>,
     stderr: Arc<Mutex<String>>,
     /// Where it extracts the functions' binaries (to look for leftovers).
-    pub work_dir: std::path::PathBuf,
+    pub(crate) work_dir: std::path::PathBuf,
 }
 
 impl LocalMode {
     /// Starts `cargo xtask local --port 0 --stack-name <stack>` and waits
     /// until it has printed its outputs (the first run builds the functions
     /// in release, which takes minutes).
-    pub fn start(stack: &str) -> Self {
+    pub(crate) fn start(stack: &str) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
         command
             .args(["local", "--port", "0", "--stack-name", stack])
@@ -98,20 +98,20 @@ impl LocalMode {
     }
 
     /// An output it printed.
-    pub fn output(&self, key: &str) -> &str {
+    pub(crate) fn output(&self, key: &str) -> &str {
         self.outputs
             .get(key)
             .unwrap_or_else(|| panic!("no {key} among {:?}", self.outputs))
     }
 
     /// Everything it wrote to stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
     /// Sends Ctrl-C (SIGINT) and waits for it to exit; returns whether it
     /// exited successfully.
-    pub fn interrupt(&mut self) -> bool {
+    pub(crate) fn interrupt(&mut self) -> bool {
         let Some(mut child) = self.child.take() else {
             return false;
         };
@@ -147,7 +147,7 @@ impl Drop for LocalMode {
 }
 
 /// Processes still running a binary from `dir` (the functions' bootstraps).
-pub fn processes_running_from(dir: &std::path::Path) -> Vec<String> {
+pub(crate) fn processes_running_from(dir: &std::path::Path) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
@@ -165,12 +165,12 @@ pub fn processes_running_from(dir: &std::path::Path) -> Vec<String> {
 }
 
 /// Whether something still accepts connections at `origin` (`http://host:port`).
-pub fn listening(origin: &str) -> bool {
+pub(crate) fn listening(origin: &str) -> bool {
     let addr = origin.trim_start_matches("http://");
     std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_millis(500)).is_ok()
 }
 
-pub fn url(text: &str) -> url::Url {
+pub(crate) fn url(text: &str) -> url::Url {
     url::Url::parse(text).unwrap()
 }
 
@@ -183,7 +183,11 @@ fn query(url: &url::Url, name: &str) -> Option<String> {
 /// Walks the whole sign-in of a new person, from the printed SignInUrl
 /// through sign-up, the mailed code and sign-in to the greeting, asserting
 /// every status and `Location`; returns the greeting page's body.
-pub async fn sign_up_and_sign_in(local: &LocalMode, browser: &mut Browser, email: &str) -> String {
+pub(crate) async fn sign_up_and_sign_in(
+    local: &LocalMode,
+    browser: &mut Browser,
+    email: &str,
+) -> String {
     let api = url(local.output("ApiUrl"));
     let hosted_ui = url(local.output("HostedUiUrl"));
     let same_origin = |a: &url::Url, b: &url::Url| a.origin() == b.origin();

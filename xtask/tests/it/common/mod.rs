@@ -2,42 +2,36 @@
 //! against a moto server of the test's own, and read back what it made.
 
 #![allow(
-    dead_code,
-    unreachable_pub,
-    reason = "each test file uses a different part of this module"
-)]
-#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "test support: a failure panics the test"
 )]
 
-pub mod faults;
+pub(crate) mod faults;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub mod browser;
-pub mod local_mode;
-pub mod source_edit;
+pub(crate) mod browser;
+pub(crate) mod local_mode;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{Credentials, Region};
-pub use testkit::Moto;
+pub(crate) use testkit::Moto;
 
 /// What one `cargo xtask …` run printed.
-pub struct Run {
-    pub ok: bool,
+pub(crate) struct Run {
+    pub(crate) ok: bool,
     /// The exit code (0 success, 1 a "no" such as `diff --fail` finding changes, 2 an error).
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    pub fn from(output: &Output) -> Self {
+    pub(crate) fn from(output: &Output) -> Self {
         let run = Self {
             ok: output.status.success(),
             code: output.status.code(),
@@ -53,7 +47,7 @@ impl Run {
     }
 
     /// Lines of the change set summary that modify (`~`/`!`) a resource.
-    pub fn modified(&self) -> Vec<String> {
+    pub(crate) fn modified(&self) -> Vec<String> {
         self.stderr
             .lines()
             .filter_map(|l| {
@@ -69,7 +63,7 @@ impl Run {
 
 /// How the xtask under test builds the functions.
 #[derive(Clone)]
-pub enum Build {
+pub(crate) enum Build {
     /// The real `cargo build --release -p auth -p login`.
     Real,
     /// A stand-in `cargo` whose `metadata` points at a folder of
@@ -78,14 +72,14 @@ pub enum Build {
 }
 
 /// Set by the benchmark: do not echo each run's output.
-pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+pub(crate) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A scratch folder that is removed when dropped, unless the test is
 /// panicking: a failed test leaves it behind to look at.
 #[derive(Debug)]
-pub struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -110,7 +104,7 @@ impl AsRef<Path> for Scratch {
 
 /// A fresh folder under the target directory, gone again when the returned
 /// guard drops (after a passing test).
-pub fn scratch(name: &str) -> Scratch {
+pub(crate) fn scratch(name: &str) -> Scratch {
     let dir = testkit::target_dir().join("tmp").join(format!(
         "xtask-e2e-{}-{}-{name}",
         std::process::id(),
@@ -125,7 +119,7 @@ pub fn scratch(name: &str) -> Scratch {
 /// which is a real glibc-linked ELF the packaging checks accept. The
 /// `hotswap` profile's folder is the release one, so both builds give the
 /// same binaries, as two real builds of one source would give the same code.
-pub fn fake_build(name: &str) -> Build {
+pub(crate) fn fake_build(name: &str) -> Build {
     let dir = scratch(name);
     let me = std::env::current_exe().unwrap();
     for function in ["auth", "login"] {
@@ -148,7 +142,7 @@ pub fn fake_build(name: &str) -> Build {
 }
 
 /// The commands the stand-in cargo of a fake build was run with, one a line.
-pub fn cargo_calls(build: &Build) -> String {
+pub(crate) fn cargo_calls(build: &Build) -> String {
     let Build::Fake(dir) = build else {
         panic!("only a fake build records its calls")
     };
@@ -156,7 +150,7 @@ pub fn cargo_calls(build: &Build) -> String {
 }
 
 /// "Changes the code" of a fake-built function: a different binary, so a different zip and key.
-pub fn change_function(build: &Build, function: &str) {
+pub(crate) fn change_function(build: &Build, function: &str) {
     let Build::Fake(dir) = build else {
         panic!("only a fake build can be changed")
     };
@@ -167,7 +161,7 @@ pub fn change_function(build: &Build, function: &str) {
 }
 
 /// The "binary" a fake build has for `function` now.
-pub fn binary(build: &Build, function: &str) -> Vec<u8> {
+pub(crate) fn binary(build: &Build, function: &str) -> Vec<u8> {
     let Build::Fake(dir) = build else {
         panic!("only a fake build has binaries at hand")
     };
@@ -175,7 +169,7 @@ pub fn binary(build: &Build, function: &str) -> Vec<u8> {
 }
 
 /// Puts `bytes` back as a fake-built function's binary (a revert).
-pub fn set_binary(build: &Build, function: &str, bytes: &[u8]) {
+pub(crate) fn set_binary(build: &Build, function: &str, bytes: &[u8]) {
     let Build::Fake(dir) = build else {
         panic!("only a fake build can be changed")
     };
@@ -185,7 +179,7 @@ pub fn set_binary(build: &Build, function: &str, bytes: &[u8]) {
 /// Makes a fake-built function ask for a glibc newer than Lambda's: renames
 /// its `GLIBC_2.34` version requirement to `GLIBC_2.99` (same length, so the
 /// ELF stays well-formed).
-pub fn need_newer_glibc(build: &Build, function: &str) {
+pub(crate) fn need_newer_glibc(build: &Build, function: &str) {
     let Build::Fake(dir) = build else {
         panic!("only a fake build can be changed")
     };
@@ -202,7 +196,7 @@ pub fn need_newer_glibc(build: &Build, function: &str) {
 
 /// Removes every `SIGNIN_*` variable (stage, stack name, any setting) the
 /// machine running the tests may have set: each test says what it means.
-pub fn without_signin_settings(command: &mut Command) {
+pub(crate) fn without_signin_settings(command: &mut Command) {
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("SIGNIN_") {
             command.env_remove(name);
@@ -211,18 +205,23 @@ pub fn without_signin_settings(command: &mut Command) {
 }
 
 /// Runs `cargo xtask <args>` (the real binary) against `moto`, with no terminal.
-pub fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
+pub(crate) fn xtask(moto: &Moto, build: &Build, args: &[&str]) -> Run {
     xtask_with(Some(moto), build, args, &[])
 }
 
 /// Like [`xtask`], with extra environment and maybe no AWS at all.
-pub fn xtask_with(moto: Option<&Moto>, build: &Build, args: &[&str], env: &[(&str, &str)]) -> Run {
+pub(crate) fn xtask_with(
+    moto: Option<&Moto>,
+    build: &Build,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     Run::from(&xtask_command(moto, build, args, env).output().unwrap())
 }
 
 /// The `cargo xtask <args>` command [`xtask_with`] runs, for a test that
 /// spawns it and interrupts it.
-pub fn xtask_command(
+pub(crate) fn xtask_command(
     moto: Option<&Moto>,
     build: &Build,
     args: &[&str],
@@ -254,7 +253,7 @@ pub fn xtask_command(
 
 /// Runs `cargo xtask <args>` with a region but no AWS credentials anywhere:
 /// no keys in the environment, no profile, no config files, no instance metadata.
-pub fn xtask_without_credentials(build: &Build, args: &[&str]) -> Run {
+pub(crate) fn xtask_without_credentials(build: &Build, args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
     command.args(args);
     for var in [
@@ -288,7 +287,7 @@ pub fn xtask_without_credentials(build: &Build, args: &[&str]) -> Run {
 }
 
 /// SDK configuration for reading back what moto holds.
-pub async fn sdk_config(moto: &Moto) -> aws_config::SdkConfig {
+pub(crate) async fn sdk_config(moto: &Moto) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(moto.endpoint())
@@ -298,7 +297,7 @@ pub async fn sdk_config(moto: &Moto) -> aws_config::SdkConfig {
 }
 
 /// Logical id → (type, status, physical id) of a stack's resources.
-pub async fn resources(
+pub(crate) async fn resources(
     cfn: &aws_sdk_cloudformation::Client,
     stack: &str,
 ) -> std::collections::BTreeMap<String, (String, String, String)> {
@@ -326,7 +325,7 @@ pub async fn resources(
 }
 
 /// The stack, or `None` once it is gone.
-pub async fn stack(
+pub(crate) async fn stack(
     cfn: &aws_sdk_cloudformation::Client,
     name: &str,
 ) -> Option<aws_sdk_cloudformation::types::Stack> {
@@ -337,7 +336,7 @@ pub async fn stack(
 }
 
 /// Every event of a stack (to tell whether an operation happened).
-pub async fn event_count(cfn: &aws_sdk_cloudformation::Client, name: &str) -> usize {
+pub(crate) async fn event_count(cfn: &aws_sdk_cloudformation::Client, name: &str) -> usize {
     let mut count = 0;
     let mut token = None;
     loop {
@@ -357,7 +356,7 @@ pub async fn event_count(cfn: &aws_sdk_cloudformation::Client, name: &str) -> us
 }
 
 /// The logical ids the template declares.
-pub fn template_resources(stack_name: &str) -> Vec<String> {
+pub(crate) fn template_resources(stack_name: &str) -> Vec<String> {
     let settings = infra::Settings::new(infra::StackName::new(stack_name).unwrap());
     let template: serde_json::Value =
         serde_json::from_str(&infra::sign_in_stack(&settings).to_json().unwrap()).unwrap();
@@ -370,7 +369,7 @@ pub fn template_resources(stack_name: &str) -> Vec<String> {
 }
 
 /// Every log group's name, sorted (one moto per test: all of them are ours).
-pub async fn log_group_names(logs: &aws_sdk_cloudwatchlogs::Client) -> Vec<String> {
+pub(crate) async fn log_group_names(logs: &aws_sdk_cloudwatchlogs::Client) -> Vec<String> {
     let mut names: Vec<String> = logs
         .describe_log_groups()
         .send()

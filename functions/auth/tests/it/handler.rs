@@ -2,7 +2,7 @@
 //! and protected route that follow Cognito's documented contract: the start
 //! of a sign-in, the callback's checks, and what reaches each endpoint.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -1,13 +1,8 @@
 //! End to end against moto: what the tool must never touch (stacks that are
 //! not ours, protected stacks, retained data), the artifacts a rollback
 //! needs, tampered artifacts, and the security review.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly on what it did not expect"
-)]
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::{Moto, event_count, fake_build, resources, sdk_config, stack, xtask};
@@ -121,8 +116,8 @@ async fn stacks_that_are_not_ours_are_left_exactly_as_they_were() {
         assert!(stack(&cfn, "e2e-foreign-artifacts").await.is_none());
     }
 
-    // Someone else's stack under our artifacts stack's name, only in review
-    // (the old deploy deleted such a stack): the deploy makes nothing.
+    // Someone else's stack under our artifacts stack's name, still in review
+    // (it has no tags to say it is ours): the deploy refuses and makes nothing.
     cfn.create_change_set()
         .stack_name("e2e-mine-artifacts")
         .change_set_name("theirs")

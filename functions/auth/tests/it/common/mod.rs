@@ -4,11 +4,6 @@
 //! made by hand, and the fixtures under `tests/data/`.
 
 #![allow(
-    dead_code,
-    unreachable_pub,
-    reason = "each test file uses a different subset"
-)]
-#![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "test support: a failed setup should stop the test loudly"
@@ -21,41 +16,42 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
-pub const CLIENT_ID: &str = "1example23456789client";
+pub(crate) const CLIENT_ID: &str = "1example23456789client";
 /// With `+`, `/` and `=` so a wrong Basic encoding would show.
-pub const SECRET: &str = "s3cr3t+/value=";
+pub(crate) const SECRET: &str = "s3cr3t+/value=";
 /// `Basic base64("1example23456789client:s3cr3t+/value=")`, computed outside Rust.
-pub const BASIC: &str = "Basic MWV4YW1wbGUyMzQ1Njc4OWNsaWVudDpzM2NyM3QrL3ZhbHVlPQ==";
-pub const CODE: &str = "9f8e7d6c-5b4a-4321-8fed-cba987654321";
-pub const REDIRECT_URI: &str = "https://abc123.execute-api.us-east-1.amazonaws.com/prod/auth";
+pub(crate) const BASIC: &str = "Basic MWV4YW1wbGUyMzQ1Njc4OWNsaWVudDpzM2NyM3QrL3ZhbHVlPQ==";
+pub(crate) const CODE: &str = "9f8e7d6c-5b4a-4321-8fed-cba987654321";
+pub(crate) const REDIRECT_URI: &str =
+    "https://abc123.execute-api.us-east-1.amazonaws.com/prod/auth";
 /// Where a sign-in starts: the API's `/auth` (the same URL as the callback).
-pub const SIGN_IN_URL: &str = REDIRECT_URI;
-pub const AUTHORIZE_URL: &str =
+pub(crate) const SIGN_IN_URL: &str = REDIRECT_URI;
+pub(crate) const AUTHORIZE_URL: &str =
     "https://example-login.auth.us-east-1.amazoncognito.com/oauth2/authorize";
-pub const COOKIE_NAME: &str = "__Host-signin";
+pub(crate) const COOKIE_NAME: &str = "__Host-signin";
 /// A sign-in in flight, made by hand in the cookie's documented shape
 /// (`state.verifier.nonce`, 43 base64url characters each). The verifier is
 /// RFC 7636 Appendix B's.
-pub const STATE: &str = "c3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3Q";
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-pub const NONCE: &str = "bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm8";
-pub const REFRESH_TOKEN: &str = "eyJjdHkiOiJKV1QifQ.refresh.token";
+pub(crate) const STATE: &str = "c3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3RhdGUtc3Q";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const NONCE: &str = "bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm8";
+pub(crate) const REFRESH_TOKEN: &str = "eyJjdHkiOiJKV1QifQ.refresh.token";
 
 /// The `Cookie` header a browser sends after the start.
-pub fn cookie() -> String {
+pub(crate) fn cookie() -> String {
     format!("{COOKIE_NAME}={STATE}.{VERIFIER}.{NONCE}")
 }
 
 /// Unpadded base64url (RFC 4648 section 5), the encoding of JWT parts and
 /// of the PKCE challenge.
-pub fn base64url(bytes: &[u8]) -> String {
+pub(crate) fn base64url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// An ID token whose payload carries `claims` (the signature is not checked
 /// by the function: the token comes straight from the token endpoint).
-pub fn id_token_with(claims: Value) -> String {
+pub(crate) fn id_token_with(claims: Value) -> String {
     format!(
         "{}.{}.c2lnbmF0dXJl",
         base64url(br#"{"kid":"k1","alg":"RS256"}"#),
@@ -64,12 +60,12 @@ pub fn id_token_with(claims: Value) -> String {
 }
 
 /// An ID token for `nonce`.
-pub fn id_token(nonce: &str) -> String {
+pub(crate) fn id_token(nonce: &str) -> String {
     id_token_with(json!({ "email": "ann@example.com", "nonce": nonce }))
 }
 
 /// Matches a form body with exactly these fields (no more, no fewer, no repeats).
-pub struct FormIs(pub BTreeMap<String, String>);
+pub(crate) struct FormIs(pub BTreeMap<String, String>);
 
 impl Match for FormIs {
     fn matches(&self, request: &Request) -> bool {
@@ -83,7 +79,7 @@ impl Match for FormIs {
 }
 
 /// The fields Cognito's token endpoint documents for the code grant with PKCE.
-pub fn expected_form(code: &str, verifier: &str) -> FormIs {
+pub(crate) fn expected_form(code: &str, verifier: &str) -> FormIs {
     FormIs(BTreeMap::from([
         ("grant_type".to_owned(), "authorization_code".to_owned()),
         ("code".to_owned(), code.to_owned()),
@@ -95,7 +91,7 @@ pub fn expected_form(code: &str, verifier: &str) -> FormIs {
 
 /// `application/x-www-form-urlencoded` decoding, by hand: tests should not
 /// trust the same library that encoded it.
-pub fn parse_form(body: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_form(body: &str) -> Vec<(String, String)> {
     let decode = |text: &str| {
         let bytes = text.replace('+', " ").into_bytes();
         let mut out = Vec::new();
@@ -123,7 +119,7 @@ pub fn parse_form(body: &str) -> Vec<(String, String)> {
 
 /// The token endpoint's success answer, as Cognito documents it, with an ID
 /// token for `nonce`.
-pub fn tokens_for(nonce: &str) -> Value {
+pub(crate) fn tokens_for(nonce: &str) -> Value {
     json!({
         "access_token": "eyJhY2Nlc3MiOnRydWV9.e30.c2ln",
         "id_token": id_token(nonce),
@@ -134,12 +130,12 @@ pub fn tokens_for(nonce: &str) -> Value {
 }
 
 /// The success answer for the hand-made sign-in.
-pub fn tokens() -> Value {
+pub(crate) fn tokens() -> Value {
     tokens_for(NONCE)
 }
 
 /// What the protected route answers.
-pub fn login_answer() -> Value {
+pub(crate) fn login_answer() -> Value {
     json!({
         "message": "Shalom ann@example.com",
         "username": "ann@example.com",
@@ -148,38 +144,38 @@ pub fn login_answer() -> Value {
 }
 
 /// The stand-in: `POST /oauth2/token`, `POST /oauth2/revoke` and `GET /prod/auth/login`.
-pub struct StandIn {
-    pub server: MockServer,
+pub(crate) struct StandIn {
+    pub(crate) server: MockServer,
 }
 
 impl StandIn {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self {
             server: MockServer::start().await,
         }
     }
 
-    pub fn token_url(&self) -> String {
+    pub(crate) fn token_url(&self) -> String {
         format!("{}/oauth2/token", self.server.uri())
     }
 
-    pub fn revoke_url(&self) -> String {
+    pub(crate) fn revoke_url(&self) -> String {
         format!("{}/oauth2/revoke", self.server.uri())
     }
 
-    pub fn login_url(&self) -> String {
+    pub(crate) fn login_url(&self) -> String {
         format!("{}/prod/auth/login", self.server.uri())
     }
 
     /// The token endpoint answers `response` only to a request made exactly
     /// as documented (Basic header, form content type, the five fields with
     /// the hand-made sign-in's verifier).
-    pub async fn token_answers(&self, response: ResponseTemplate) {
+    pub(crate) async fn token_answers(&self, response: ResponseTemplate) {
         self.token_answers_for(VERIFIER, response).await;
     }
 
     /// Likewise, for a sign-in with another verifier.
-    pub async fn token_answers_for(&self, verifier: &str, response: ResponseTemplate) {
+    pub(crate) async fn token_answers_for(&self, verifier: &str, response: ResponseTemplate) {
         Mock::given(method("POST"))
             .and(path("/oauth2/token"))
             .and(header("authorization", BASIC))
@@ -193,7 +189,7 @@ impl StandIn {
     /// The revocation endpoint answers 200 (as Cognito does, with an empty
     /// body) to a request made as documented for a client with a secret:
     /// Basic header and only `token` in the form.
-    pub async fn revoke_answers(&self, response: ResponseTemplate) {
+    pub(crate) async fn revoke_answers(&self, response: ResponseTemplate) {
         Mock::given(method("POST"))
             .and(path("/oauth2/revoke"))
             .and(header("authorization", BASIC))
@@ -208,7 +204,7 @@ impl StandIn {
     }
 
     /// The protected route answers `response` only when given `id_token`.
-    pub async fn login_answers_for(&self, id_token: &str, response: ResponseTemplate) {
+    pub(crate) async fn login_answers_for(&self, id_token: &str, response: ResponseTemplate) {
         Mock::given(method("GET"))
             .and(path("/prod/auth/login"))
             .and(header("authorization", id_token))
@@ -218,12 +214,12 @@ impl StandIn {
     }
 
     /// The protected route answers `response` to the hand-made sign-in's ID token.
-    pub async fn login_answers(&self, response: ResponseTemplate) {
+    pub(crate) async fn login_answers(&self, response: ResponseTemplate) {
         self.login_answers_for(&id_token(NONCE), response).await;
     }
 
     /// Every endpoint succeeds for the hand-made sign-in.
-    pub async fn happy(&self) {
+    pub(crate) async fn happy(&self) {
         self.token_answers(ResponseTemplate::new(200).set_body_json(tokens()))
             .await;
         self.login_answers(ResponseTemplate::new(200).set_body_json(login_answer()))
@@ -232,7 +228,7 @@ impl StandIn {
     }
 
     /// How many requests reached the stand-in.
-    pub async fn calls(&self) -> usize {
+    pub(crate) async fn calls(&self) -> usize {
         self.server
             .received_requests()
             .await
@@ -241,7 +237,7 @@ impl StandIn {
     }
 
     /// The paths the stand-in was asked for, in order.
-    pub async fn paths(&self) -> Vec<String> {
+    pub(crate) async fn paths(&self) -> Vec<String> {
         self.server
             .received_requests()
             .await
@@ -251,7 +247,7 @@ impl StandIn {
             .collect()
     }
 
-    pub fn config(&self) -> auth::Config {
+    pub(crate) fn config(&self) -> auth::Config {
         auth::Config {
             authorize_url: AUTHORIZE_URL.to_owned(),
             token_url: self.token_url(),
@@ -264,20 +260,20 @@ impl StandIn {
         }
     }
 
-    pub fn app(&self, timeout: Duration) -> auth::App {
+    pub(crate) fn app(&self, timeout: Duration) -> auth::App {
         let http = auth::http_client(&function_runtime::TrustRoots::load(), timeout).unwrap();
         auth::App::new(self.config(), auth::ClientSecret::new(SECRET), http)
     }
 }
 
 /// A fixture from `tests/data/`.
-pub fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
 /// The event with exactly these query parameters (empty: no query string at all).
-pub fn with_query(mut event: Value, query: &[(&str, &str)]) -> Value {
+pub(crate) fn with_query(mut event: Value, query: &[(&str, &str)]) -> Value {
     if query.is_empty() {
         event["queryStringParameters"] = Value::Null;
         event["multiValueQueryStringParameters"] = Value::Null;
@@ -297,7 +293,7 @@ pub fn with_query(mut event: Value, query: &[(&str, &str)]) -> Value {
 }
 
 /// The event with this `Cookie` header (`None`: none at all).
-pub fn with_cookie(mut event: Value, cookie: Option<&str>) -> Value {
+pub(crate) fn with_cookie(mut event: Value, cookie: Option<&str>) -> Value {
     match cookie {
         Some(cookie) => {
             event["headers"]["Cookie"] = json!(cookie);
@@ -317,62 +313,62 @@ pub fn with_cookie(mut event: Value, cookie: Option<&str>) -> Value {
 
 /// A browser's callback for the hand-made sign-in: its cookie, its `state`
 /// and `code` (`None`: no `code` parameter).
-pub fn callback_with_code(code: Option<&str>) -> Value {
+pub(crate) fn callback_with_code(code: Option<&str>) -> Value {
     let mut query = vec![("state", STATE)];
     query.extend(code.map(|code| ("code", code)));
     with_cookie(with_query(fixture("auth.json"), &query), Some(&cookie()))
 }
 
 /// A browser's callback for the hand-made sign-in, with [`CODE`].
-pub fn callback() -> Value {
+pub(crate) fn callback() -> Value {
     callback_with_code(Some(CODE))
 }
 
 /// The event as a script sends it (`Accept: application/json`).
-pub fn as_json(mut event: Value) -> Value {
+pub(crate) fn as_json(mut event: Value) -> Value {
     event["headers"]["Accept"] = json!("application/json");
     event["multiValueHeaders"]["Accept"] = json!(["application/json"]);
     event
 }
 
 /// The callback as a script sends it.
-pub fn json_event() -> Value {
+pub(crate) fn json_event() -> Value {
     as_json(callback())
 }
 
 /// The start: `/auth` with no query string.
-pub fn start_event() -> Value {
+pub(crate) fn start_event() -> Value {
     with_cookie(with_query(fixture("auth.json"), &[]), None)
 }
 
 /// What the handler answered: status, headers, body.
-pub struct Answer {
-    pub status: u16,
-    pub content_type: String,
-    pub headers: aws_lambda_events::http::HeaderMap,
-    pub body: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) content_type: String,
+    pub(crate) headers: aws_lambda_events::http::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 
     /// The one value of `name`; fails when there are none or several.
-    pub fn header(&self, name: &str) -> String {
+    pub(crate) fn header(&self, name: &str) -> String {
         let values: Vec<_> = self.headers.get_all(name).iter().collect();
         assert_eq!(values.len(), 1, "{name}: {values:?}");
         values[0].to_str().unwrap().to_owned()
     }
 
     /// The `Set-Cookie` header, which every answer of `/auth` has.
-    pub fn set_cookie(&self) -> String {
+    pub(crate) fn set_cookie(&self) -> String {
         self.header("set-cookie")
     }
 
     /// Asserts the answer clears the sign-in cookie: same name and
     /// attributes, empty, expired.
-    pub fn clears_the_cookie(&self) {
+    pub(crate) fn clears_the_cookie(&self) {
         assert_eq!(
             cookie_attributes(&self.set_cookie()),
             (
@@ -391,7 +387,7 @@ impl Answer {
     }
 
     /// Asserts the headers every answer carries, and the page policy on HTML.
-    pub fn has_the_security_headers(&self) {
+    pub(crate) fn has_the_security_headers(&self) {
         assert_eq!(self.header("cache-control"), "no-store");
         assert_eq!(self.header("x-content-type-options"), "nosniff");
         assert_eq!(self.header("referrer-policy"), "no-referrer");
@@ -419,7 +415,7 @@ impl Answer {
 
 /// A `Set-Cookie` value split into `name=value` and its attributes (names
 /// lower-cased; flags map to an empty value).
-pub fn cookie_attributes(set_cookie: &str) -> (String, BTreeMap<String, String>) {
+pub(crate) fn cookie_attributes(set_cookie: &str) -> (String, BTreeMap<String, String>) {
     let mut parts = set_cookie.split(';').map(str::trim);
     let pair = parts.next().unwrap().to_owned();
     let attributes = parts
@@ -432,11 +428,11 @@ pub fn cookie_attributes(set_cookie: &str) -> (String, BTreeMap<String, String>)
 }
 
 /// The query parameters of a URL, decoded.
-pub fn query_of(url: &str) -> Vec<(String, String)> {
+pub(crate) fn query_of(url: &str) -> Vec<(String, String)> {
     parse_form(url.split_once('?').map(|(_, q)| q).unwrap_or_default())
 }
 
-pub async fn invoke(app: &auth::App, payload: Value) -> Answer {
+pub(crate) async fn invoke(app: &auth::App, payload: Value) -> Answer {
     let event = lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default());
     let response = auth::handle(app, event).await.unwrap();
     let content_type = response

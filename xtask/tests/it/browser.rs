@@ -7,13 +7,7 @@
 //! With `CI=true` the browser is required; elsewhere a missing browser skips
 //! the test loudly, naming the packages to install.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly"
-)]
-
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

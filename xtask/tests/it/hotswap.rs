@@ -9,13 +9,8 @@
 //! stand-in `cargo` (through `CARGO`, cargo's own way to name the cargo to
 //! run) whose target folder holds ready-made binaries, which the test edits.
 //! The product has no test switch; the build it runs is simply another one.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly on what it did not expect"
-)]
 
-mod common;
+use crate::common;
 
 use common::{Build, Moto, Run, event_count, fake_build, resources, sdk_config, stack, xtask};
 

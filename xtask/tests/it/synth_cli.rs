@@ -2,12 +2,6 @@
 //! binary, its exit code, its output, with no credentials and no network in
 //! its environment.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly on what it did not expect"
-)]
-
 use std::process::{Command, Output};
 
 fn synth(args: &[&str]) -> Output {

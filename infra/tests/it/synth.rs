@@ -5,12 +5,6 @@
 //! Refresh the snapshots with `UPDATE_EXPECT=1 cargo test -p infra`, then
 //! review the diff.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "a test stops loudly on what it did not expect"
-)]
-
 use expect_test::expect_file;
 use infra::stack::{GREETINGS, outputs, params};
 use infra::{Mfa, Settings, StackName, Template, Throttle};
@@ -69,14 +63,14 @@ fn join(parts: &[Value]) -> String {
 
 #[test]
 fn sign_in_stack_snapshot() {
-    expect_file!["snapshots/sign-in.json"]
+    expect_file!["../snapshots/sign-in.json"]
         .assert_eq(&infra::sign_in_stack(&settings()).to_json().unwrap());
 }
 
 #[test]
 fn artifacts_stack_snapshot() {
     let template = infra::artifacts_stack();
-    expect_file!["snapshots/artifacts.json"].assert_eq(&template.to_json().unwrap());
+    expect_file!["../snapshots/artifacts.json"].assert_eq(&template.to_json().unwrap());
 }
 
 #[test]
