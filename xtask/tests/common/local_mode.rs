@@ -109,6 +109,23 @@ impl LocalMode {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Waits until what it wrote to stderr so far satisfies `done`; fails
+    /// naming `what`, with the stderr, after `timeout`. (A line it printed
+    /// reaches the test through a reader thread, so an effect seen over
+    /// HTTP may come before the line that says it.)
+    pub fn wait_for_stderr(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.stderr()) {
+            assert!(
+                Instant::now() < deadline,
+                "cargo xtask local did not get to {what} within {} s; its stderr:\n{}",
+                timeout.as_secs(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sends Ctrl-C (SIGINT) and waits for it to exit; returns whether it
     /// exited successfully.
     pub fn interrupt(&mut self) -> bool {
@@ -239,9 +256,10 @@ pub async fn sign_up_and_sign_in(local: &LocalMode, browser: &mut Browser, email
         .and_then(|m| m["code"].as_str())
         .expect("a confirmation mail")
         .to_owned();
-    assert!(
-        local.stderr().contains(&code),
-        "the code is printed on the terminal too"
+    local.wait_for_stderr(
+        "printing the confirmation code on the terminal too",
+        Duration::from_secs(10),
+        |stderr| stderr.contains(&code),
     );
 
     let confirm = browser.get(signed_up.location()).await;
