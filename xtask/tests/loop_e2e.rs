@@ -664,25 +664,6 @@ impl Drop for Watch {
     }
 }
 
-/// The processes of a process group still running.
-fn processes_in_group(group: u32) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid pgrp …`; the command may hold spaces and parentheses.
-        let Some((head, rest)) = stat.rsplit_once(") ") else {
-            continue;
-        };
-        let pgrp = rest.split(' ').nth(2).and_then(|p| p.parse::<u32>().ok());
-        if pgrp == Some(group) {
-            found.push(head.to_owned());
-        }
-    }
-    found
-}
-
 /// Where a round starts: what watch says made it.
 fn is_round_start(line: &str) -> bool {
     line == "bringing the live functions up to the source"
@@ -886,7 +867,7 @@ async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ct
         "{}",
         watch.stderr()
     );
-    assert_eq!(processes_in_group(group), Vec::<String>::new());
+    assert_eq!(common::processes_in_group(group), Vec::<String>::new());
     drop(edit);
     println!("--- watch's stderr\n{}\n---", watch.stderr());
     println!(
