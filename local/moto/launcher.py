@@ -10,6 +10,7 @@ service where moto 5.2.5 differs (`patches`); both live beside this file.
 
 import logging
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,6 +22,10 @@ import patches  # noqa: E402
 
 
 def main() -> None:
+    # Ctrl-C at a terminal reaches the whole process group: this process
+    # stops when its parent closes its standard input, after the parent has
+    # stopped what uses it, not with a traceback before that.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One line per request on stderr would drown the tests' own output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     cfn_types.register()

@@ -108,13 +108,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
             moto.endpoint()
         );
         if args.watch {
+            // Watching starts before the line says so: a save right after it is seen.
+            let dirs = watch::function_sources();
+            let sources = watch::Sources::watch(&dirs)?;
             eprintln!(
                 "watching {} for saves: each one rebuilds, hotswaps into moto and restarts the function",
-                watch::folder_list(&watch::function_sources())
+                watch::folder_list(&dirs)
             );
             tokio::select! {
                 stop = wait_for_stop() => stop?,
-                watched = watch_and_swap(&aws, &checked, arch, &running) => watched?,
+                watched = watch_and_swap(sources, &aws, &checked, arch, &running) => watched?,
             }
         } else {
             wait_for_stop().await?;
@@ -128,12 +131,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
 
 /// On every save: rebuild, hotswap into moto, restart what changed.
 async fn watch_and_swap(
+    mut sources: watch::Sources,
     aws: &Aws,
     checked: &Checked,
     arch: Arch,
     running: &local::system::Running,
 ) -> anyhow::Result<()> {
-    let mut sources = watch::Sources::watch(&watch::function_sources())?;
     while let Some(saved) = sources.after_round().await {
         watch::announce(&saved);
         if let Err(err) = swap_round(aws, checked, arch, running).await {

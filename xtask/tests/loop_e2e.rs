@@ -4,13 +4,15 @@
 //! is hotswapped, decided by the live variables, and reconciled by the next
 //! deploy; `cargo xtask watch` against moto rebuilds and hotswaps on a save
 //! of a function's source, coalesces the saves made during a round into one
-//! more round, shows new log lines and stops cleanly on Ctrl-C.
+//! more round, shows new log lines and stops cleanly on Ctrl-C; and
+//! `cargo xtask local --watch` serves a saved function's new code on the
+//! running system and stops, with all it started, on Ctrl-C.
 //!
-//! The watch test edits `functions/login/src/lib.rs` (a log message) and
-//! puts it back when it ends, panics included; a run killed before that is
-//! repaired by the next one. The tests here that build the functions from
-//! the workspace's sources hold [`SOURCES`], so none of them builds while
-//! the other has the source edited.
+//! The two watch tests edit `functions/login/src/lib.rs` (a log message)
+//! and put it back when they end, panics included; a run killed before that
+//! is repaired by the next one. The tests here that build the functions
+//! from the workspace's sources hold [`SOURCES`], so none of them builds
+//! while another has the source edited.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -33,9 +35,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::local_mode::{self, LocalMode};
 use common::{Build, Moto, Run, fake_build, resources, sdk_config, xtask, xtask_with};
 use serde_json::{Value, json};
 use source_edit::Edit;
+
+/// Starts `cargo xtask local --watch` and waits until it watches for saves
+/// (the first run builds the functions with the hotswap profile, which takes
+/// minutes).
+fn start_watching(stack: &str) -> LocalMode {
+    let local = LocalMode::start_with(stack, &["--watch"]);
+    local.wait_for_stderr("watching for saves", Duration::from_secs(60), |stderr| {
+        stderr.contains("\nwatching functions/ and lib/ for saves")
+    });
+    local
+}
 
 /// Held by each test that builds the functions from the workspace's
 /// sources: the watch test edits one of them meanwhile. (tokio's: it is
@@ -671,25 +685,6 @@ impl Drop for Watch {
     }
 }
 
-/// The processes of a process group still running.
-fn processes_in_group(group: u32) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid pgrp …`; the command may hold spaces and parentheses.
-        let Some((head, rest)) = stat.rsplit_once(") ") else {
-            continue;
-        };
-        let pgrp = rest.split(' ').nth(2).and_then(|p| p.parse::<u32>().ok());
-        if pgrp == Some(group) {
-            found.push(head.to_owned());
-        }
-    }
-    found
-}
-
 /// Where a round starts: what watch says made it.
 fn is_round_start(line: &str) -> bool {
     line == "bringing the live functions up to the source"
@@ -893,7 +888,7 @@ async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ct
         "{}",
         watch.stderr()
     );
-    assert_eq!(processes_in_group(group), Vec::<String>::new());
+    assert_eq!(common::processes_in_group(group), Vec::<String>::new());
     drop(edit);
     println!("--- watch's stderr\n{}\n---", watch.stderr());
     println!(
@@ -901,6 +896,203 @@ async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ct
          whole test {:.1} s",
         first_round_at.as_secs_f64(),
         two_rounds.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// How many of the login function's lines that local mode printed on its
+/// terminal contain `text`.
+fn login_lines_with(stderr: &str, stack: &str, text: &str) -> usize {
+    let prefix = format!("[{stack}-LoginFunction-");
+    stderr
+        .lines()
+        .filter(|l| l.starts_with(&prefix) && l.contains(text))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_watch_serves_a_saved_functions_new_code_on_the_running_system_and_stops_on_ctrl_c() {
+    const STACK: &str = "local-watch";
+    // The hotswap build of one changed crate takes seconds; the first one, minutes.
+    const ROUND: Duration = Duration::from_secs(300);
+    const UNEDITED: &str = r#""message":"no greetings under the path""#;
+    const EDITED: &str = r#""message":"no greetings under the path (edited: local watch)""#;
+    const RECORDED: &str = r#""message":"login recorded""#;
+    let started = Instant::now();
+    let _sources = SOURCES.lock().await;
+    let edit = Edit::new();
+    let mut local = tokio::task::block_in_place(|| start_watching(STACK));
+    let running_at = started.elapsed();
+    let sdk = local_mode::sdk(local.output("AwsEndpointUrl")).await;
+
+    // Without greetings under its path the login function logs the line the
+    // edit changes, on every login, and greets with "Hello".
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let greetings: Vec<String> = ssm
+        .get_parameters_by_path()
+        .path(format!("/{STACK}/greetings"))
+        .send()
+        .await
+        .unwrap()
+        .parameters()
+        .iter()
+        .filter_map(|p| p.name().map(str::to_owned))
+        .collect();
+    assert_eq!(greetings.len(), 4, "{greetings:?}");
+    ssm.delete_parameters()
+        .set_names(Some(greetings))
+        .send()
+        .await
+        .unwrap();
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+    let (id_token, _) = local_mode::tokens(
+        &cognito,
+        local.output("UserPoolId"),
+        local.output("ClientId"),
+        "cy@example.com",
+    )
+    .await;
+    let login = format!(
+        "{}/auth/login",
+        local.output("ApiUrl").trim_end_matches('/')
+    );
+    let http = reqwest::Client::new();
+    let log_in = || {
+        let request = http.get(&login).header("authorization", &id_token);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["message"], "Hello cy@example.com", "{body}");
+        }
+    };
+    log_in().await;
+    tokio::task::block_in_place(|| {
+        local.wait_for_stderr("the login's lines", Duration::from_secs(10), |stderr| {
+            login_lines_with(stderr, STACK, UNEDITED) == 1
+                && login_lines_with(stderr, STACK, RECORDED) == 1
+        });
+    });
+
+    let saved = Instant::now();
+    edit.apply("local watch");
+    tokio::task::block_in_place(|| {
+        local.wait_for_stderr("the end of the round for the save", ROUND, |stderr| {
+            let lines: Vec<String> = stderr.lines().map(str::to_owned).collect();
+            rounds_ended(&lines) == 1
+        });
+    });
+    let live_after = saved.elapsed();
+    let stderr = local.stderr();
+    let round: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| *l != "functions/login/src/lib.rs saved")
+        .collect();
+    assert!(
+        round.iter().any(|l| l.starts_with("  login (")
+            && l.contains("-LoginFunction-")
+            && l.contains("): updated in ")),
+        "{stderr}"
+    );
+    assert!(
+        round.iter().any(|l| l.starts_with("  auth (")
+            && l.ends_with("): unchanged (its live code is this zip)")),
+        "{stderr}"
+    );
+    let restarted: Vec<&&str> = round
+        .iter()
+        .filter(|l| l.ends_with(": restarted on its new bootstrap"))
+        .collect();
+    assert_eq!(restarted.len(), 1, "only the login function: {stderr}");
+    assert!(
+        restarted[0].starts_with(&format!("  {STACK}-LoginFunction-")),
+        "{stderr}"
+    );
+    let live = round
+        .iter()
+        .find(|l| l.starts_with("live ") && l.ends_with(" s after the save"))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_string();
+    assert_eq!(
+        login_lines_with(&stderr, STACK, EDITED),
+        0,
+        "no login has run on the new code yet: {stderr}"
+    );
+
+    // The next login runs the new code: its line on the terminal and in the
+    // function's log group in moto.
+    log_in().await;
+    tokio::task::block_in_place(|| {
+        local.wait_for_stderr("the new code's lines", Duration::from_secs(10), |stderr| {
+            login_lines_with(stderr, STACK, EDITED) == 1
+                && login_lines_with(stderr, STACK, RECORDED) == 2
+        });
+    });
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let in_group = |text: &'static str| {
+        let logs = logs.clone();
+        async move {
+            logs.filter_log_events()
+                .log_group_name(format!("/{STACK}/login"))
+                .send()
+                .await
+                .unwrap()
+                .events()
+                .iter()
+                .filter_map(|e| e.message())
+                .any(|m| m.contains(text))
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !in_group(EDITED).await {
+        assert!(
+            Instant::now() < deadline,
+            "the new code's line is not in the log group /{STACK}/login"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        in_group(UNEDITED).await,
+        "the old code's line stays in the group"
+    );
+
+    let origins = [
+        local.output("HostedUiUrl").to_owned(),
+        local_mode::url(local.output("ApiUrl"))
+            .origin()
+            .ascii_serialization(),
+        local.output("AwsEndpointUrl").to_owned(),
+    ];
+    let group = local.group;
+    let before_ctrl_c = local.stderr().len();
+    assert!(
+        tokio::task::block_in_place(|| local.interrupt()),
+        "exit 0 after Ctrl-C: {}",
+        local.stderr()
+    );
+    // Its last lines reach the test after its exit, through the reader thread.
+    tokio::task::block_in_place(|| {
+        local.wait_for_stderr("its last line", Duration::from_secs(10), |stderr| {
+            stderr.ends_with("\nstopping\n")
+        });
+    });
+    assert_eq!(
+        &local.stderr()[before_ctrl_c..],
+        "stopping\n",
+        "nothing in its group but local mode itself answers the Ctrl-C"
+    );
+    for origin in &origins {
+        assert!(!local_mode::listening(origin), "{origin} still listens");
+    }
+    assert_eq!(common::processes_in_group(group), Vec::<String>::new());
+    drop(edit);
+    println!("--- local mode's stderr\n{}\n---", local.stderr());
+    println!(
+        "local --watch: running {:.1} s after the start, the save live {:.1} s later (it says \
+         {live:?}), whole test {:.1} s",
+        running_at.as_secs_f64(),
+        live_after.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
 }

@@ -8,23 +8,12 @@ use crate::common;
 
 use common::{Build, xtask_with};
 
-use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use common::browser::Browser;
 use common::local_mode::{
-    EMAIL, LocalMode, PASSWORD, listening, processes_running_from, sign_up_and_sign_in, url,
+    EMAIL, LocalMode, PASSWORD, listening, processes_running_from, sdk, sign_up_and_sign_in,
+    tokens, url,
 };
 use serde_json::Value;
-
-async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .load()
-        .await
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_person_signs_up_signs_in_and_is_greeted_and_the_login_is_recorded() {
@@ -130,54 +119,10 @@ async fn a_person_signs_up_signs_in_and_is_greeted_and_the_login_is_recorded() {
         processes_running_from(&local.work_dir),
         Vec::<String>::new()
     );
-}
-
-/// Real RS256 tokens from moto for a user of `pool`.
-async fn tokens(
-    cognito: &aws_sdk_cognitoidentityprovider::Client,
-    pool: &str,
-    client: &str,
-    email: &str,
-) -> (String, String) {
-    let attribute = |name: &str, value: &str| {
-        aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
-            .name(name)
-            .value(value)
-            .build()
-            .unwrap()
-    };
-    cognito
-        .admin_create_user()
-        .user_pool_id(pool)
-        .username(email)
-        .user_attributes(attribute("email", email))
-        .user_attributes(attribute("email_verified", "true"))
-        .send()
-        .await
-        .unwrap();
-    cognito
-        .admin_set_user_password()
-        .user_pool_id(pool)
-        .username(email)
-        .password(PASSWORD)
-        .permanent(true)
-        .send()
-        .await
-        .unwrap();
-    let auth = cognito
-        .initiate_auth()
-        .client_id(client)
-        .auth_flow(AuthFlowType::UserPasswordAuth)
-        .auth_parameters("USERNAME", email)
-        .auth_parameters("PASSWORD", PASSWORD)
-        .send()
-        .await
-        .unwrap();
-    let result = auth.authentication_result().unwrap();
-    (
-        result.id_token().unwrap().to_owned(),
-        result.access_token().unwrap().to_owned(),
-    )
+    assert_eq!(
+        common::processes_in_group(local.group),
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use serde_json::Value;
 
 use super::browser::Browser;
@@ -24,6 +25,8 @@ pub(crate) struct LocalMode {
     /// The order the keys came in.
     pub(crate) order: Vec<String>,
     stderr: Arc<Mutex<String>>,
+    /// Its process group (its process id): what it starts runs in it.
+    pub(crate) group: u32,
     /// Where it extracts the functions' binaries (to look for leftovers).
     pub(crate) work_dir: std::path::PathBuf,
 }
@@ -33,9 +36,19 @@ impl LocalMode {
     /// until it has printed its outputs (the first run builds the functions
     /// in release, which takes minutes).
     pub(crate) fn start(stack: &str) -> Self {
+        Self::start_with(stack, &[])
+    }
+
+    /// The same with `extra` arguments.
+    pub(crate) fn start_with(stack: &str, extra: &[&str]) -> Self {
+        use std::os::unix::process::CommandExt as _;
         let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
         command
             .args(["local", "--port", "0", "--stack-name", stack])
+            .args(extra)
+            // Its own process group, as a shell runs a job: Ctrl-C goes to
+            // the group, and what is left of it afterwards is left behind.
+            .process_group(0)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
             .stdin(Stdio::null())
@@ -73,7 +86,8 @@ impl LocalMode {
         });
         let mut outputs = BTreeMap::new();
         let mut order = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(1500);
+        // The first run builds the functions from scratch: many minutes.
+        let deadline = Instant::now() + Duration::from_secs(1800);
         while !outputs.contains_key("AwsEndpointUrl") {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = received.recv_timeout(left) else {
@@ -89,6 +103,7 @@ impl LocalMode {
             }
         }
         Self {
+            group: child.id(),
             child: Some(child),
             outputs,
             order,
@@ -109,14 +124,37 @@ impl LocalMode {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Sends Ctrl-C (SIGINT) and waits for it to exit; returns whether it
-    /// exited successfully.
+    /// Waits until what it wrote to stderr so far satisfies `done`; fails
+    /// naming `what`, with the stderr, after `timeout`. (A line it printed
+    /// reaches the test through a reader thread, so an effect seen over
+    /// HTTP may come before the line that says it.)
+    pub(crate) fn wait_for_stderr(
+        &self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.stderr()) {
+            assert!(
+                Instant::now() < deadline,
+                "cargo xtask local did not get to {what} within {} s; its stderr:\n{}",
+                timeout.as_secs(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends Ctrl-C (SIGINT) as a terminal sends it, to the whole process
+    /// group, and waits for it to exit; returns whether it exited
+    /// successfully.
     pub(crate) fn interrupt(&mut self) -> bool {
         let Some(mut child) = self.child.take() else {
             return false;
         };
         let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
+            .args(["-INT", "--", &format!("-{}", child.id())])
             .status()
             .unwrap();
         assert!(sent.success());
@@ -136,14 +174,73 @@ impl LocalMode {
 impl Drop for LocalMode {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-INT", &child.id().to_string()])
-                .status();
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-INT", "--", &group]).status();
             std::thread::sleep(Duration::from_secs(2));
-            let _ = child.kill();
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
             let _ = child.wait();
         }
     }
+}
+
+/// An SDK configuration for local mode's moto at `endpoint`.
+pub(crate) async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// Real RS256 tokens from moto for a user of `pool`.
+pub(crate) async fn tokens(
+    cognito: &aws_sdk_cognitoidentityprovider::Client,
+    pool: &str,
+    client: &str,
+    email: &str,
+) -> (String, String) {
+    let attribute = |name: &str, value: &str| {
+        aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+            .name(name)
+            .value(value)
+            .build()
+            .unwrap()
+    };
+    cognito
+        .admin_create_user()
+        .user_pool_id(pool)
+        .username(email)
+        .user_attributes(attribute("email", email))
+        .user_attributes(attribute("email_verified", "true"))
+        .send()
+        .await
+        .unwrap();
+    cognito
+        .admin_set_user_password()
+        .user_pool_id(pool)
+        .username(email)
+        .password(PASSWORD)
+        .permanent(true)
+        .send()
+        .await
+        .unwrap();
+    let auth = cognito
+        .initiate_auth()
+        .client_id(client)
+        .auth_flow(AuthFlowType::UserPasswordAuth)
+        .auth_parameters("USERNAME", email)
+        .auth_parameters("PASSWORD", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    let result = auth.authentication_result().unwrap();
+    (
+        result.id_token().unwrap().to_owned(),
+        result.access_token().unwrap().to_owned(),
+    )
 }
 
 /// Processes still running a binary from `dir` (the functions' bootstraps).
@@ -243,9 +340,10 @@ pub(crate) async fn sign_up_and_sign_in(
         .and_then(|m| m["code"].as_str())
         .expect("a confirmation mail")
         .to_owned();
-    assert!(
-        local.stderr().contains(&code),
-        "the code is printed on the terminal too"
+    local.wait_for_stderr(
+        "printing the confirmation code on the terminal too",
+        Duration::from_secs(10),
+        |stderr| stderr.contains(&code),
     );
 
     let confirm = browser.get(signed_up.location()).await;

@@ -382,3 +382,22 @@ pub(crate) async fn log_group_names(logs: &aws_sdk_cloudwatchlogs::Client) -> Ve
     names.sort();
     names
 }
+
+/// The processes of a process group still running.
+pub(crate) fn processes_in_group(group: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp …`; the command may hold spaces and parentheses.
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let pgrp = rest.split(' ').nth(2).and_then(|p| p.parse::<u32>().ok());
+        if pgrp == Some(group) {
+            found.push(head.to_owned());
+        }
+    }
+    found
+}
