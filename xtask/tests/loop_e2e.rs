@@ -742,22 +742,6 @@ async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ct
         created["AuthFunction"].2.clone(),
         created["LoginFunction"].2.clone(),
     );
-    let live = |name: String| {
-        let lambda = lambda.clone();
-        async move {
-            lambda
-                .get_function()
-                .function_name(name)
-                .send()
-                .await
-                .unwrap()
-                .configuration()
-                .unwrap()
-                .code_sha256()
-                .unwrap()
-                .to_owned()
-        }
-    };
     put_log_lines(
         &logs,
         &format!("/{STACK}/login"),
@@ -788,9 +772,9 @@ async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ct
             watch.stderr()
         );
     }
-    let after_first = live(login.clone()).await;
+    let after_first = common::live_code(&lambda, &login).await;
     assert_eq!(after_first, code_sha256(&last_login_key(&first)));
-    let auth_code = live(auth.clone()).await;
+    let auth_code = common::live_code(&lambda, &auth).await;
     let current = common::stack(&cfn, STACK).await.unwrap();
     let operations = (
         current.last_updated_time().copied(),
@@ -846,10 +830,10 @@ async fn watch_hotswaps_a_saved_function_once_per_burst_of_saves_and_stops_on_ct
 
     // The live code is the last round's zip, only the login function's changed,
     // and no stack operation ran.
-    let now_live = live(login.clone()).await;
+    let now_live = common::live_code(&lambda, &login).await;
     assert_ne!(now_live, after_first);
     assert_eq!(now_live, code_sha256(&last_login_key(&lines)));
-    assert_eq!(live(auth.clone()).await, auth_code);
+    assert_eq!(common::live_code(&lambda, &auth).await, auth_code);
     let current = common::stack(&cfn, STACK).await.unwrap();
     assert_eq!(
         (

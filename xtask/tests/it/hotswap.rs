@@ -45,17 +45,7 @@ struct Stack {
 
 impl Stack {
     async fn live(&self, function: &str) -> String {
-        self.lambda
-            .get_function()
-            .function_name(function)
-            .send()
-            .await
-            .unwrap()
-            .configuration()
-            .unwrap()
-            .code_sha256()
-            .unwrap()
-            .to_owned()
+        common::live_code(&self.lambda, function).await
     }
 
     /// Everything a stack operation would change: its last update and its events.

@@ -401,3 +401,18 @@ pub(crate) fn processes_in_group(group: u32) -> Vec<String> {
     }
     found
 }
+
+/// The `CodeSha256` a function runs now, as Lambda reports it.
+pub(crate) async fn live_code(lambda: &aws_sdk_lambda::Client, function: &str) -> String {
+    lambda
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .configuration()
+        .unwrap()
+        .code_sha256()
+        .unwrap()
+        .to_owned()
+}
